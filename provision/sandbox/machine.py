@@ -232,6 +232,9 @@ def _boot(machine: Machine) -> None:
         "--console=passive",
         "--resolv-conf=off",
         f"--network-namespace-path=/run/netns/{network.netns_name(machine.name)}",
+        # nspawn grants this only for networks it creates itself; the machine needs it for its
+        # own firewall (UFW), and it is confined to the machine's network namespace.
+        "--capability=CAP_NET_ADMIN",
         # Shared .deb cache: machines download each package once per host, not once per machine.
         f"--bind={archives}:/var/cache/apt/archives",
     ]
