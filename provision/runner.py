@@ -100,6 +100,10 @@ def _target(host: InventoryHost) -> Target:
                 f"sandbox machine {machine_name} is not running; start it with `eyeshots sandbox up {machine_name}`"
             )
         address, port, known_hosts = machine.address, 22, machine.known_hosts
+        # The sandbox's only client is this host: never rate-limit or ban it.
+        gateway = machine.gateway()
+        if gateway not in v["trusted_admin_sources"]:
+            v["trusted_admin_sources"] = [*v["trusted_admin_sources"], gateway]
     else:
         address, port = str(v.get("ansible_host") or host.name), int(v.get("ansible_port") or 22)
     public = Path(str(key) + ".pub")

@@ -65,6 +65,10 @@ class Machine:
     def known_hosts(self) -> Path:
         return self.directory / "known_hosts"
 
+    def gateway(self) -> str:
+        """The host's address on the machine's network: where the machine sees the operator."""
+        return str(network.gateway(ipaddress.IPv4Network(self.subnet)))
+
     def is_running(self) -> bool:
         return _is_our_nspawn(self.nspawn_pid, self.name)
 
