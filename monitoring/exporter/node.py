@@ -1,0 +1,52 @@
+"""Runs the enabled collectors at each scrape and reports node_scrape_collector_* for each."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector as RegistryCollector
+
+from monitoring.exporter.base import Collector
+
+log = logging.getLogger("eyeshots_exporter")
+
+
+class NodeCollector(RegistryCollector):
+    """The one collector registered with prometheus_client; fans out to the node collectors."""
+
+    def __init__(self, collectors: Iterable[Collector]) -> None:
+        self.collectors = list(collectors)
+
+    def describe(self) -> Iterable[Metric]:
+        # keep register() from running a scrape (statvfs, systemctl) at start-up
+        return []
+
+    def collect(self) -> Iterable[Metric]:
+        duration = GaugeMetricFamily(
+            "node_scrape_collector_duration_seconds",
+            "node_exporter: Duration of a collector scrape.",
+            labels=["collector"],
+        )
+        success = GaugeMetricFamily(
+            "node_scrape_collector_success",
+            "node_exporter: Whether a collector succeeded.",
+            labels=["collector"],
+        )
+        for collector in self.collectors:
+            start = time.perf_counter()
+            families: list[Metric] = []
+            ok = 1.0
+            try:
+                families.extend(collector.collect())
+            except Exception as exc:  # one broken collector must not fail the scrape
+                ok = 0.0
+                log.error("collector %s failed: %s", collector.name, exc)
+            duration.add_metric([collector.name], time.perf_counter() - start)
+            success.add_metric([collector.name], ok)
+            yield from families
+        yield duration
+        yield success

@@ -1,0 +1,146 @@
+"""The exporter as a process: flags, TLS + basic auth from a web-config file, bad input."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import socket
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import bcrypt
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+
+def self_signed(directory: Path) -> Path:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    (directory / "server.key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    path = directory / "server.crt"
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+def basic(credentials: bytes) -> str:
+    return "Basic " + base64.b64encode(credentials).decode()
+
+
+def test_tls_and_basic_auth_from_web_config(spawn, port, exporter_argv, tmp_path):
+    cert = self_signed(tmp_path)
+    hashed = bcrypt.hashpw(b"s3cret", bcrypt.gensalt(rounds=10)).decode().replace("$2b$", "$2y$")
+    web = tmp_path / "web.yml"
+    web.write_text(
+        "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+        f"basic_auth_users:\n  prometheus: '{hashed}'\n"
+    )
+    # the same file node_exporter would take: promtool validates it
+    subprocess.run(["promtool", "check", "web-config", str(web)], check=True, capture_output=True)
+    listen = port()
+    spawn("exporter", [*exporter_argv, f"--web.listen-address=127.0.0.1:{listen}",
+                       f"--web.config.file={web}", "--collector.disable-defaults",
+                       "--collector.loadavg"])  # fmt: skip
+    context = ssl.create_default_context(cafile=str(cert))
+    url = f"https://localhost:{listen}/metrics"
+    anonymous = urllib.request.Request(url)
+    end = time.monotonic() + 20
+    while True:
+        try:
+            urllib.request.urlopen(anonymous, context=context, timeout=2)
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 401  # up, and refusing us without credentials
+            break
+        except (urllib.error.URLError, ConnectionError):
+            assert time.monotonic() < end, "exporter did not come up"
+            time.sleep(0.1)
+    wrong = urllib.request.Request(
+        url, headers={"Authorization": "Basic " + base64.b64encode(b"prometheus:nope").decode()}
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(wrong, context=context, timeout=5)
+    assert refused.value.code == 401
+    good = urllib.request.Request(
+        url, headers={"Authorization": "Basic " + base64.b64encode(b"prometheus:s3cret").decode()}
+    )
+    for _ in range(2):  # the second request hits the verified-credentials cache
+        with urllib.request.urlopen(good, context=context, timeout=5) as response:
+            body = response.read().decode()
+    assert "node_load1 " in body
+    assert "node_cpu_seconds_total" not in body
+    with pytest.raises((urllib.error.URLError, ConnectionError)):
+        urllib.request.urlopen(f"http://127.0.0.1:{listen}/metrics", timeout=5)
+    # a client that connects and stays silent does not block the next scrape
+    with socket.create_connection(("127.0.0.1", listen)):
+        with urllib.request.urlopen(good, context=context, timeout=5) as response:
+            assert response.status == 200
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--web.config.file=/nonexistent/web.yml"], "--web.config.file /nonexistent/web.yml"),
+        (["--collector.filesystem.mount-points-exclude=("], "not a valid regular expression"),
+        (["--web.listen-address=localhost"], "expected HOST:PORT"),
+        (["--collector.filesystem.mount-timeout=soon"], "is not a duration"),
+    ],
+)
+def test_bad_input_is_one_clear_line_and_nonzero(exporter_argv, args, message):
+    result = subprocess.run([*exporter_argv, *args], capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_help_lists_collectors_and_no_collector_flags(exporter_argv):
+    out = subprocess.run(
+        [*exporter_argv, "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    for name in ("cpu", "diskstats", "filesystem", "loadavg", "meminfo", "netdev", "stat",
+                 "textfile", "time", "uname", "tlscert", "systemd"):  # fmt: skip
+        assert f"--no-collector.{name}" in out
+        assert f"] {name} " in out
+
+
+def test_disabled_collector_is_absent_and_defaults_listen_on_loopback(
+    spawn, port, exporter_argv, get
+):
+    listen = port()
+    flags = [
+        f"--web.listen-address=127.0.0.1:{listen}",
+        "--no-collector.cpu",
+        "--no-collector.filesystem",
+    ]
+    spawn("exporter", [*exporter_argv, *flags], f"http://127.0.0.1:{listen}/metrics")
+    body = get(f"http://127.0.0.1:{listen}/metrics")
+    assert "node_cpu_seconds_total" not in body
+    assert 'collector="cpu"' not in body
+    assert 'node_scrape_collector_success{collector="meminfo"} 1.0' in body
+    assert "process_resident_memory_bytes" in body
+    from monitoring.exporter.main import DEFAULT_LISTEN
+
+    assert DEFAULT_LISTEN == "127.0.0.1:9100"
