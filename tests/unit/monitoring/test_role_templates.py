@@ -60,8 +60,8 @@ def test_alertmanager_config_passes_amtool(tmp_path, overrides):
     path.write_text(render("prometheus", "alertmanager.yml", **overrides))
     check(["amtool", "check-config", str(path)])
     if overrides.get("alertmanager_webhook_urls"):
-        check(["amtool", "config", "routes", "test", f"--config.file={path}",
-               "--verify.receivers=on-call", "alertname=NodeFilesystemAlmostOutOfSpace"])  # fmt: skip
+        route = ["amtool", "config", "routes", "test", f"--config.file={path}"]
+        check([*route, "--verify.receivers=on-call", "alertname=NodeFilesystemAlmostOutOfSpace"])
 
 
 def test_exporter_web_config_passes_promtool(tmp_path):
