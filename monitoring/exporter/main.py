@@ -35,13 +35,17 @@ def parse_duration(value: str) -> float:
 
 
 class BuildInfo(RegistryCollector):
+    def __init__(self) -> None:
+        # importlib.metadata is slow enough (~1 ms) to matter at every scrape
+        self.labels = [version("eyeshots"), platform.python_version()]
+
     def collect(self) -> Iterable[Metric]:
         info = GaugeMetricFamily(
             "eyeshots_exporter_build_info",
             "A metric with a constant '1' value labeled by version and pythonversion.",
             labels=["version", "pythonversion"],
         )
-        info.add_metric([version("eyeshots"), platform.python_version()], 1.0)
+        info.add_metric(self.labels, 1.0)
         yield info
 
 

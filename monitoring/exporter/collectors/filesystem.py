@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -88,14 +89,60 @@ class FilesystemCollector(Collector):
             and not self._fs_exclude.search(m.fstype)
         ]
 
-    def _start(self, mount: Mount) -> Future[os.statvfs_result] | None:
+    def _statvfs_all(self, mounts: list[Mount], done: list[os.statvfs_result | OSError]) -> None:
+        for mount in mounts:
+            try:
+                done.append(self.statvfs(self.settings.rooted(mount.mountpoint)))
+            except OSError as exc:
+                done.append(exc)
+
+    def _stat(self, mounts: list[Mount]) -> dict[str, os.statvfs_result | OSError | None]:
+        """mountpoint -> statvfs result, its error, or None for a mount that is stuck.
+
+        All mounts are statted in order by one worker call (one thread hand-off per scrape). If
+        that call misses the deadline, the mount it is blocked on is the stuck one; the mounts
+        after it are then statted in parallel, each with its own deadline. So a newly hung mount
+        costs at most two timeouts once, and is skipped until its call returns.
+        """
         with self._lock:
-            stuck = self._stuck.get(mount.mountpoint)
-            if stuck is not None:
-                if not stuck.done():
-                    return None
-                del self._stuck[mount.mountpoint]
-        return self._pool.submit(self.statvfs, self.settings.rooted(mount.mountpoint))
+            for mountpoint, future in list(self._stuck.items()):
+                if future.done():
+                    del self._stuck[mountpoint]
+            stuck = set(self._stuck)
+        todo = [m for m in mounts if m.mountpoint not in stuck]
+        results: dict[str, os.statvfs_result | OSError | None] = dict.fromkeys(stuck)
+        done: list[os.statvfs_result | OSError] = []
+        batch = self._pool.submit(self._statvfs_all, todo, done)
+        try:
+            batch.result(timeout=self.settings.mount_timeout)
+        except FutureTimeout:
+            pass
+        finished = list(done)
+        for mount, result in zip(todo, finished, strict=False):
+            results[mount.mountpoint] = result
+        if len(finished) == len(todo):
+            return results
+        hung = todo[len(finished)]
+        with self._lock:
+            self._stuck[hung.mountpoint] = batch
+        results[hung.mountpoint] = None
+        rest = todo[len(finished) + 1 :]
+        singles = [
+            (m, self._pool.submit(self.statvfs, self.settings.rooted(m.mountpoint))) for m in rest
+        ]
+        deadline = time.monotonic() + self.settings.mount_timeout
+        for mount, future in singles:
+            try:
+                results[mount.mountpoint] = future.result(
+                    timeout=max(0.0, deadline - time.monotonic())
+                )
+            except FutureTimeout:
+                with self._lock:
+                    self._stuck[mount.mountpoint] = future
+                results[mount.mountpoint] = None
+            except OSError as exc:
+                results[mount.mountpoint] = exc
+        return results
 
     def collect(self) -> Iterable[Metric]:
         families = {
@@ -114,19 +161,26 @@ class FilesystemCollector(Collector):
             )
         }
         mounts = self._mounts()
-        started = [(m, self._start(m)) for m in mounts]
+        stats = self._stat(mounts)
         seen: set[tuple[str, str, str]] = set()
-        for mount, future in started:
+        for mount in mounts:
             key = (mount.device, mount.mountpoint, mount.fstype)
             if key in seen:
                 continue
             seen.add(key)
             readonly = 1.0 if "ro" in mount.options else 0.0
-            stat, error = self._wait(mount, future)
+            stat = stats.get(mount.mountpoint)
+            if stat is None:
+                error = "mountpoint timeout"
+            elif isinstance(stat, OSError):
+                # Go spells errno strings in lower case ("permission denied")
+                error = (stat.strerror or str(stat)).lower()
+            else:
+                error = ""
             labels = [mount.device, mount.mountpoint, mount.fstype, error]
             families["device_error"].add_metric(labels, 1.0 if error else 0.0)
             families["readonly"].add_metric(labels, readonly)
-            if stat is None:
+            if error or not isinstance(stat, os.statvfs_result):
                 continue
             families["size_bytes"].add_metric(labels, float(stat.f_blocks * stat.f_bsize))
             families["free_bytes"].add_metric(labels, float(stat.f_bfree * stat.f_bsize))
@@ -136,18 +190,3 @@ class FilesystemCollector(Collector):
         order = ("avail_bytes", "device_error", "files", "files_free", "free_bytes", "readonly")
         for key in (*order, "size_bytes"):
             yield families[key]
-
-    def _wait(
-        self, mount: Mount, future: Future[os.statvfs_result] | None
-    ) -> tuple[os.statvfs_result | None, str]:
-        if future is None:
-            return None, "mountpoint timeout"
-        try:
-            return future.result(timeout=self.settings.mount_timeout), ""
-        except FutureTimeout:
-            with self._lock:
-                self._stuck[mount.mountpoint] = future
-            return None, "mountpoint timeout"
-        except OSError as exc:
-            # Go spells errno strings in lower case ("permission denied")
-            return None, (exc.strerror or str(exc)).lower()

@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import glob
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from cryptography import x509
-from cryptography.x509.oid import NameOID
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from monitoring.exporter.base import Collector
 
+if TYPE_CHECKING:
+    # imported when the collector first runs: cryptography adds ~10 MB RSS to every exporter
+    from cryptography import x509
+
 
 def certificate_domains(cert: x509.Certificate) -> list[str]:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
         names = san.value.get_values_for_type(x509.DNSName)
@@ -35,6 +41,8 @@ class TLSCertCollector(Collector):
     description = "Expiry time of TLS certificates per domain (--collector.tlscert.file)."
 
     def collect(self) -> Iterable[Metric]:
+        from cryptography import x509
+
         not_after = GaugeMetricFamily(
             "eyeshots_tls_certificate_not_after_timestamp_seconds",
             "Unixtime after which the certificate for this domain is no longer valid.",
