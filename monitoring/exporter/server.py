@@ -1,4 +1,8 @@
-"""The HTTP side: /metrics (optionally behind TLS and basic auth), a landing page at /."""
+"""The HTTP side: /metrics (optionally behind TLS and basic auth), a landing page at /.
+
+A plain http.server handler rather than WSGI: building a WSGI environ per request costs more
+than several collectors, and the exporter serves exactly two paths.
+"""
 
 from __future__ import annotations
 
@@ -6,38 +10,21 @@ import base64
 import gzip
 import hashlib
 import hmac
+import ssl
 import threading
-from collections.abc import Callable, Iterable
-from socketserver import ThreadingMixIn
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry
+from prometheus_client.registry import Collector
 
 from monitoring.exporter.exposition import generate
 from monitoring.exporter.webconfig import WebConfig
-
-StartResponse = Callable[..., Any]
-WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LANDING = """<html><head><title>eyeshots-exporter</title></head><body>
 <h1>eyeshots-exporter</h1><p>A node_exporter-compatible exporter.</p>
 <p><a href="{path}">Metrics</a></p></body></html>
 """
-
-
-class _ThreadingServer(ThreadingMixIn, WSGIServer):
-    # concurrent scrapes must not queue behind a slow one; never keep the process alive
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    # an idle or half-open client must not hold a worker thread forever
-    timeout = 30
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        """One line per scrape is noise in the journal."""
 
 
 class BasicAuth:
@@ -47,13 +34,12 @@ class BasicAuth:
     exporter's CPU, so (like exporter-toolkit) a successful check is cached by digest.
     """
 
-    def __init__(self, app: WSGIApp, users: dict[str, str]) -> None:
-        self.app = app
+    def __init__(self, users: dict[str, str]) -> None:
         self.users = users
         self._verified: set[bytes] = set()
         self._lock = threading.Lock()
 
-    def _ok(self, header: str) -> bool:
+    def allows(self, header: str) -> bool:
         if not header.startswith("Basic "):
             return False
         try:
@@ -77,49 +63,86 @@ class BasicAuth:
             self._verified.add(digest)
         return True
 
-    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
-        if self._ok(environ.get("HTTP_AUTHORIZATION", "")):
-            return self.app(environ, start_response)
-        start_response(
-            "401 Unauthorized",
-            [
+
+class ExporterServer(ThreadingHTTPServer):
+    # concurrent scrapes must not queue behind a slow one; never keep the process alive
+    daemon_threads = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        registry: Collector,
+        telemetry_path: str,
+        web: WebConfig,
+    ) -> None:
+        super().__init__(address, Handler)
+        self.registry = registry
+        self.telemetry_path = telemetry_path
+        self.auth = BasicAuth(web.basic_auth_users) if web.basic_auth_users else None
+        self.landing = LANDING.format(path=telemetry_path).encode()
+        self.ssl_context = web.ssl_context
+        if self.ssl_context is not None:
+            # the handshake then happens in the request's thread, not in accept(): a client
+            # that connects and says nothing cannot block every other scrape
+            self.socket = self.ssl_context.wrap_socket(
+                self.socket, server_side=True, do_handshake_on_connect=False
+            )
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: ExporterServer
+    # keep-alive: Prometheus reuses its connection instead of a TCP (+TLS) setup per scrape
+    protocol_version = "HTTP/1.1"
+    # an idle or half-open client must not hold a thread forever
+    timeout = 60
+    server_version = "eyeshots-exporter"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """One line per scrape is noise in the journal."""
+
+    def _send(self, status: int, body: bytes, content_type: str, *extra: tuple[str, str]) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in extra:
+            self.send_header(key, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        server = self.server
+        if server.auth is not None and not server.auth.allows(
+            self.headers.get("Authorization", "")
+        ):
+            self._send(
+                401,
+                b"Unauthorized\n",
+                "text/plain",
                 ("WWW-Authenticate", 'Basic realm="eyeshots-exporter"'),
-                ("Content-Type", "text/plain"),
-            ],
-        )
-        return [b"Unauthorized\n"]
+            )
+            return
+        path = self.path.split("?", 1)[0]
+        if path == server.telemetry_path:
+            body = generate(server.registry)
+            if "gzip" in self.headers.get("Accept-Encoding", ""):
+                # Prometheus always asks for gzip; level 1 gets most of the gain for little CPU
+                self._send(200, gzip.compress(body, 1), CONTENT_TYPE, ("Content-Encoding", "gzip"))
+            else:
+                self._send(200, body, CONTENT_TYPE)
+        elif path == "/":
+            self._send(200, server.landing, "text/html; charset=utf-8")
+        else:
+            self._send(404, b"Not Found\n", "text/plain")
 
+    do_HEAD = do_GET
 
-def metrics_app(registry: CollectorRegistry) -> WSGIApp:
-    def app(environ: dict, start_response: StartResponse) -> Iterable[bytes]:
-        body = generate(registry)
-        headers = [("Content-Type", CONTENT_TYPE)]
-        if "gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""):
-            # Prometheus always asks for gzip; level 1 is most of the gain for a fraction of the CPU
-            body = gzip.compress(body, compresslevel=1)
-            headers.append(("Content-Encoding", "gzip"))
-        headers.append(("Content-Length", str(len(body))))
-        start_response("200 OK", headers)
-        return [body]
-
-    return app
-
-
-def build_app(registry: CollectorRegistry, telemetry_path: str, web: WebConfig) -> WSGIApp:
-    metrics = metrics_app(registry)
-    landing = LANDING.format(path=telemetry_path).encode()
-
-    def app(environ: dict, start_response: StartResponse) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "/")
-        if path == telemetry_path:
-            return metrics(environ, start_response)
-        if path == "/":
-            start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
-            return [landing]
-        start_response("404 Not Found", [("Content-Type", "text/plain")])
-        return [b"Not Found\n"]
-
-    return BasicAuth(app, web.basic_auth_users) if web.basic_auth_users else app
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (ssl.SSLError, ConnectionError, TimeoutError):
+            # a client that fails the TLS handshake or goes away is its own problem
+            self.close_connection = True
 
 
 def parse_listen_address(address: str) -> tuple[str, int]:
@@ -131,14 +154,6 @@ def parse_listen_address(address: str) -> tuple[str, int]:
     return host.strip("[]") or "0.0.0.0", int(port)
 
 
-def serve(address: str, app: WSGIApp, web: WebConfig) -> WSGIServer:
+def serve(address: str, registry: Collector, telemetry_path: str, web: WebConfig) -> ExporterServer:
     """Bind and return the server (the caller runs serve_forever)."""
-    host, port = parse_listen_address(address)
-    server = make_server(host, port, app, _ThreadingServer, handler_class=_QuietHandler)
-    if web.ssl_context is not None:
-        # the handshake then happens in the request's thread, not in accept(): a client that
-        # connects and says nothing cannot block every other scrape
-        server.socket = web.ssl_context.wrap_socket(
-            server.socket, server_side=True, do_handshake_on_connect=False
-        )
-    return server
+    return ExporterServer(parse_listen_address(address), registry, telemetry_path, web)
