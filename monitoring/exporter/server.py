@@ -10,6 +10,7 @@ import base64
 import gzip
 import hashlib
 import hmac
+import socket
 import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -154,6 +155,12 @@ def parse_listen_address(address: str) -> tuple[str, int]:
     return host.strip("[]") or "0.0.0.0", int(port)
 
 
+class _IPv6ExporterServer(ExporterServer):
+    address_family = socket.AF_INET6
+
+
 def serve(address: str, registry: Collector, telemetry_path: str, web: WebConfig) -> ExporterServer:
     """Bind and return the server (the caller runs serve_forever)."""
-    return ExporterServer(parse_listen_address(address), registry, telemetry_path, web)
+    host, port = parse_listen_address(address)
+    cls = _IPv6ExporterServer if ":" in host else ExporterServer
+    return cls((host, port), registry, telemetry_path, web)
