@@ -84,3 +84,16 @@ def test_exporter_unit_passes_every_flag_the_exporter_knows(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "--no-collector.netdev" in exec_start
     assert "--web.listen-address=127.0.0.1:9100" in exec_start
+
+
+def test_exporter_unit_sandbox_exposure_at_most_2(tmp_path):
+    unit = tmp_path / "eyeshots-exporter.service"
+    unit.write_text(render("exporter", "eyeshots-exporter.service"))
+    # --threshold is exposure x 10: a non-zero exit means worse than 2.0
+    result = subprocess.run(
+        ["systemd-analyze", "security", "--offline=true", "--threshold=20", str(unit)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-1500:]
+    assert "Overall exposure level for eyeshots-exporter.service" in result.stdout
