@@ -19,12 +19,25 @@ RULE_FILES = sorted(RULES.glob("*.yml"))
 TEST_FILES = sorted((RULES / "tests").glob("*.test.yml"))
 
 
-def alerting_rules():
+def all_rules():
     for path in RULE_FILES:
         for group in yaml.safe_load(path.read_text())["groups"]:
-            for rule in group["rules"]:
-                if "alert" in rule:
-                    yield rule
+            yield from group["rules"]
+
+
+def alerting_rules():
+    return [rule for rule in all_rules() if "alert" in rule]
+
+
+def test_every_recording_rule_is_evaluated_in_a_test():
+    tested = set()
+    for path in TEST_FILES:
+        for test in yaml.safe_load(path.read_text())["tests"]:
+            tested |= {
+                case["expr"] for case in test.get("promql_expr_test", []) if case.get("exp_samples")
+            }
+    recorded = {rule["record"] for rule in all_rules() if "record" in rule}
+    assert recorded - tested == set(), "recording rules without a promtool expression test"
 
 
 def test_promtool_check_rules():
@@ -72,7 +85,7 @@ def test_node_metrics_in_rules_are_ones_the_exporter_serves(tmp_path):
     # the systemd collector needs a running systemd; its names are fixed in its module
     exposed |= {"node_systemd_unit_state", "node_systemd_service_restart_total"}
     used = set()
-    for rule in alerting_rules():
-        used |= set(re.findall(r"\b((?:node|eyeshots)_[a-zA-Z0-9_]+)", rule["expr"]))
+    for rule in all_rules():
+        used |= set(re.findall(r"(?<![:\w])((?:node|eyeshots)_\w+)(?![:\w])", rule["expr"]))
     # backup series come from the backup job's textfile (monitoring/backup_metrics.py)
     assert used - set(BACKUP_METRICS) - exposed == set()
