@@ -22,7 +22,7 @@ import urllib.request
 from monitoring.exporter import base
 
 COLLECTORS = ["cpu", "diskstats", "filefd", "filesystem", "loadavg", "meminfo",
-              "netdev", "stat", "textfile", "time", "uname", "vmstat"]  # fmt: skip
+              "netdev", "stat", "textfile", "time", "timex", "uname", "vmstat"]  # fmt: skip
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 

@@ -14,6 +14,7 @@ from monitoring.exporter.collectors.stat import StatCollector
 from monitoring.exporter.collectors.systemd import SystemdCollector
 from monitoring.exporter.collectors.textfile import TextfileCollector
 from monitoring.exporter.collectors.time import TimeCollector
+from monitoring.exporter.collectors.timex import TimexCollector
 from monitoring.exporter.collectors.tlscert import TLSCertCollector
 from monitoring.exporter.collectors.uname import UnameCollector
 from monitoring.exporter.collectors.vmstat import VmstatCollector
@@ -32,6 +33,7 @@ ALL: dict[str, type[Collector]] = {
         SystemdCollector,
         TextfileCollector,
         TimeCollector,
+        TimexCollector,
         TLSCertCollector,
         UnameCollector,
         VmstatCollector,

@@ -28,7 +28,7 @@ from monitoring.exporter import base
 NODE_EXPORTER = shutil.which("prometheus-node-exporter")
 COLLECTORS = [
     "cpu", "diskstats", "filefd", "filesystem", "loadavg", "meminfo",
-    "netdev", "stat", "textfile", "time", "uname", "vmstat",
+    "netdev", "stat", "textfile", "time", "timex", "uname", "vmstat",
 ]  # fmt: skip
 TEXTFILE = """# HELP eyeshots_backup_last_success_timestamp_seconds Last successful backup.
 # TYPE eyeshots_backup_last_success_timestamp_seconds gauge
@@ -57,6 +57,11 @@ GAUGE_SLACK = {
     "node_filefd_allocated": (0.05, 500),
     "node_load": (0.0, 0.5),
     "node_disk_io_now": (0.0, 8),
+    # the kernel's clock discipline keeps moving between the reads
+    "node_timex_offset_seconds": (0.0, 0.001),
+    "node_timex_maxerror_seconds": (0.0, 0.01),
+    "node_timex_estimated_error_seconds": (0.0, 0.001),
+    "node_timex_frequency_adjustment_ratio": (0.0, 1e-6),
 }
 SKIP_VALUES = ("node_scrape_collector_duration_seconds",)
 Series = dict[str, dict[frozenset, float]]
