@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 
-def self_signed(directory: Path) -> Path:
+def self_signed(directory: Path, stem: str = "server") -> Path:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.UTC)
@@ -35,14 +35,14 @@ def self_signed(directory: Path) -> Path:
         .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
         .sign(key, hashes.SHA256())
     )
-    (directory / "server.key").write_bytes(
+    (directory / f"{stem}.key").write_bytes(
         key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
     )
-    path = directory / "server.crt"
+    path = directory / f"{stem}.crt"
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return path
 
@@ -98,6 +98,45 @@ def test_tls_and_basic_auth_from_web_config(spawn, port, exporter_argv, tmp_path
     with socket.create_connection(("127.0.0.1", listen)):
         with urllib.request.urlopen(good, context=context, timeout=5) as response:
             assert response.status == 200
+
+
+def wait_tls(url: str, context: ssl.SSLContext) -> None:
+    end = time.monotonic() + 20
+    while True:
+        try:
+            urllib.request.urlopen(url, context=context, timeout=2).read()
+            return
+        except (urllib.error.URLError, ConnectionError):
+            assert time.monotonic() < end, "exporter did not come up"
+            time.sleep(0.1)
+
+
+def test_mutual_tls_refuses_clients_without_a_trusted_certificate(
+    spawn, port, exporter_argv, tmp_path
+):
+    server_cert = self_signed(tmp_path)
+    client_cert = self_signed(tmp_path, "client")
+    web = tmp_path / "web.yml"
+    web.write_text(
+        "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+        "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: client.crt\n"
+    )
+    subprocess.run(["promtool", "check", "web-config", str(web)], check=True, capture_output=True)
+    listen = port()
+    flags = [f"--web.listen-address=127.0.0.1:{listen}", f"--web.config.file={web}"]
+    spawn("exporter", [*exporter_argv, *flags, "--collector.disable-defaults", "--collector.stat"])
+    url = f"https://localhost:{listen}/metrics"
+    trusted = ssl.create_default_context(cafile=str(server_cert))
+    trusted.load_cert_chain(client_cert, tmp_path / "client.key")
+    wait_tls(url, trusted)
+    with urllib.request.urlopen(url, context=trusted, timeout=5) as response:
+        assert "node_forks_total" in response.read().decode()
+    anonymous = ssl.create_default_context(cafile=str(server_cert))
+    with pytest.raises((urllib.error.URLError, ConnectionError, ssl.SSLError)):
+        urllib.request.urlopen(url, context=anonymous, timeout=5).read()
+    # the refused handshake did not break the server
+    with urllib.request.urlopen(url, context=trusted, timeout=5) as response:
+        assert response.status == 200
 
 
 @pytest.mark.parametrize(
