@@ -216,7 +216,7 @@ def main(
     try:
         web = load_web_config(web_config)
         registry = build_registry(settings, enabled, not no_exporter_metrics)
-        server = serve(listen, registry, telemetry_path, web)
+        server = serve(listen, registry, telemetry_path, web, web_config)
     except (WebConfigError, ValueError) as exc:
         click.echo(f"eyeshots-exporter: {exc}", err=True)
         sys.exit(2)

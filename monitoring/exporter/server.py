@@ -10,6 +10,7 @@ import base64
 import gzip
 import hashlib
 import hmac
+import logging
 import socket
 import ssl
 import threading
@@ -19,7 +20,14 @@ from typing import Any
 from prometheus_client.registry import Collector
 
 from monitoring.exporter.exposition import generate
-from monitoring.exporter.webconfig import WebConfig
+from monitoring.exporter.webconfig import (
+    WebConfig,
+    WebConfigError,
+    files_signature,
+    load_web_config,
+)
+
+log = logging.getLogger("eyeshots_exporter")
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LANDING = """<html><head><title>eyeshots-exporter</title></head><body>
@@ -75,19 +83,45 @@ class ExporterServer(ThreadingHTTPServer):
         registry: Collector,
         telemetry_path: str,
         web: WebConfig,
+        web_config_path: str | None = None,
     ) -> None:
         super().__init__(address, Handler)
         self.registry = registry
         self.telemetry_path = telemetry_path
-        self.auth = BasicAuth(web.basic_auth_users) if web.basic_auth_users else None
         self.landing = LANDING.format(path=telemetry_path).encode()
-        self.ssl_context = web.ssl_context
-        if self.ssl_context is not None:
-            # the handshake then happens in the request's thread, not in accept(): a client
-            # that connects and says nothing cannot block every other scrape
-            self.socket = self.ssl_context.wrap_socket(
-                self.socket, server_side=True, do_handshake_on_connect=False
-            )
+        self.web_config_path = web_config_path
+        self._web_lock = threading.Lock()
+        self._use(web)
+
+    def _use(self, web: WebConfig) -> None:
+        self.web = web
+        self.auth = BasicAuth(web.basic_auth_users) if web.basic_auth_users else None
+        self._signature = files_signature(web.files)
+
+    def current_web(self) -> WebConfig:
+        """The web-config, re-read when it or a certificate it names changed (like
+        exporter-toolkit), so a renewed certificate is served without a restart."""
+        if self.web_config_path is None:
+            return self.web
+        with self._web_lock:
+            if files_signature(self.web.files) != self._signature:
+                try:
+                    self._use(load_web_config(self.web_config_path))
+                    log.info("reloaded %s", self.web_config_path)
+                except WebConfigError as exc:
+                    # keep serving with the last good config; say why once per change
+                    self._signature = files_signature(self.web.files)
+                    log.error("keeping the previous web config: %s", exc)
+            return self.web
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, address = self.socket.accept()
+        context = self.current_web().ssl_context
+        if context is None:
+            return sock, address
+        # the handshake then happens in the request's thread, not in accept(): a client that
+        # connects and says nothing cannot block every other scrape
+        return context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -113,9 +147,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         server = self.server
-        if server.auth is not None and not server.auth.allows(
-            self.headers.get("Authorization", "")
-        ):
+        auth = server.auth  # one consistent view while the web-config may be reloaded
+        if auth is not None and not auth.allows(self.headers.get("Authorization", "")):
             self._send(
                 401,
                 b"Unauthorized\n",
@@ -159,8 +192,14 @@ class _IPv6ExporterServer(ExporterServer):
     address_family = socket.AF_INET6
 
 
-def serve(address: str, registry: Collector, telemetry_path: str, web: WebConfig) -> ExporterServer:
+def serve(
+    address: str,
+    registry: Collector,
+    telemetry_path: str,
+    web: WebConfig,
+    web_config_path: str | None = None,
+) -> ExporterServer:
     """Bind and return the server (the caller runs serve_forever)."""
     host, port = parse_listen_address(address)
     cls = _IPv6ExporterServer if ":" in host else ExporterServer
-    return cls((host, port), registry, telemetry_path, web)
+    return cls((host, port), registry, telemetry_path, web, web_config_path)

@@ -5,6 +5,7 @@ Same format as node_exporter's, so `promtool check web-config` validates it too.
 
 from __future__ import annotations
 
+import os
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,18 @@ class WebConfigError(ValueError):
 class WebConfig:
     ssl_context: ssl.SSLContext | None = None
     basic_auth_users: dict[str, str] = field(default_factory=dict)
+    # the config file and the certificate files it names: a change to any reloads it
+    files: tuple[str, ...] = ()
+
+
+def files_signature(files: tuple[str, ...]) -> tuple[int, ...]:
+    signature = []
+    for path in files:
+        try:
+            signature.append(os.stat(path).st_mtime_ns)
+        except OSError:
+            signature.append(-1)
+    return tuple(signature)
 
 
 def _resolve(base: Path, value: str) -> str:
@@ -97,9 +110,12 @@ def load_web_config(path: str | None) -> WebConfig:
     }
     if unknown:
         raise WebConfigError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
-    config = WebConfig()
-    if data.get("tls_server_config"):
-        config.ssl_context = _tls(data["tls_server_config"], source.parent, path)
+    config = WebConfig(files=(path,))
+    tls = data.get("tls_server_config")
+    if tls:
+        config.ssl_context = _tls(tls, source.parent, path)
+        named = [tls.get(k) for k in ("cert_file", "key_file", "client_ca_file") if tls.get(k)]
+        config.files += tuple(_resolve(source.parent, name) for name in named)
     users = data.get("basic_auth_users") or {}
     for user, hashed in users.items():
         if not str(hashed).startswith(("$2a$", "$2b$", "$2y$")):

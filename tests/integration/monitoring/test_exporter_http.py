@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import os
 import socket
 import ssl
 import subprocess
@@ -183,3 +184,41 @@ def test_disabled_collector_is_absent_and_defaults_listen_on_loopback(
     from monitoring.exporter.main import DEFAULT_LISTEN
 
     assert DEFAULT_LISTEN == "127.0.0.1:9100"
+
+
+def test_renewed_certificate_and_new_users_apply_without_restart(
+    spawn, port, exporter_argv, tmp_path
+):
+    old_cert = self_signed(tmp_path)
+    web = tmp_path / "web.yml"
+    web.write_text("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n")
+    listen = port()
+    flags = [f"--web.listen-address=127.0.0.1:{listen}", f"--web.config.file={web}"]
+    spawn("exporter", [*exporter_argv, *flags, "--collector.disable-defaults", "--collector.stat"])
+    url = f"https://localhost:{listen}/metrics"
+    trusts_old = ssl.create_default_context(cafile=str(old_cert))
+    wait_tls(url, trusts_old)
+
+    renewed = tmp_path / "renewed"
+    renewed.mkdir()
+    new_cert = self_signed(renewed)
+    # certbot-style renewal: new files in place, nothing restarted
+    os.replace(renewed / "server.key", tmp_path / "server.key")
+    os.replace(new_cert, tmp_path / "server.crt")
+    hashed = bcrypt.hashpw(b"pw", bcrypt.gensalt(rounds=4)).decode()
+    web.write_text(web.read_text() + f"basic_auth_users:\n  scraper: '{hashed}'\n")
+
+    trusts_new = ssl.create_default_context(cafile=str(tmp_path / "server.crt"))
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(url, context=trusts_new, timeout=5)
+    assert refused.value.code == 401  # new certificate served, new auth enforced
+    request = urllib.request.Request(url, headers={"Authorization": basic(b"scraper:pw")})
+    with urllib.request.urlopen(request, context=trusts_new, timeout=5) as response:
+        assert response.status == 200
+    with pytest.raises((urllib.error.URLError, ssl.SSLError)):
+        urllib.request.urlopen(request, context=trusts_old, timeout=5)
+
+    web.write_text("tls_server_config: {cert_file: missing.crt, key_file: missing.key}\n")
+    # a broken edit keeps the last good config serving
+    with urllib.request.urlopen(request, context=trusts_new, timeout=5) as response:
+        assert response.status == 200
