@@ -13,6 +13,7 @@ from prometheus_client.registry import Collector as RegistryCollector
 from monitoring.exporter.base import Collector
 
 log = logging.getLogger("eyeshots_exporter")
+_SUFFIX = {"counter": "_total", "info": "_info"}
 
 
 class NodeCollector(RegistryCollector):
@@ -36,6 +37,9 @@ class NodeCollector(RegistryCollector):
             "node_exporter: Whether a collector succeeded.",
             labels=["collector"],
         )
+        # a family served twice (a textfile redefining node_load1, say) would make Prometheus
+        # reject the whole scrape; the later copy is dropped and its collector marked failed
+        names = {"node_scrape_collector_duration_seconds", "node_scrape_collector_success"}
         for collector in self.collectors:
             start = time.perf_counter()
             families: list[Metric] = []
@@ -45,8 +49,17 @@ class NodeCollector(RegistryCollector):
             except Exception as exc:  # one broken collector must not fail the scrape
                 ok = 0.0
                 log.error("collector %s failed: %s", collector.name, exc)
-            duration.add_metric([collector.name], time.perf_counter() - start)
+            elapsed = time.perf_counter() - start
+            for family in families:
+                # the name as exposed: prometheus_client stores counters without _total
+                exposed = family.name + _SUFFIX.get(family.type, "")
+                if exposed in names:
+                    ok = 0.0
+                    log.error("collector %s: %s was already collected", collector.name, exposed)
+                    continue
+                names.add(exposed)
+                yield family
+            duration.add_metric([collector.name], elapsed)
             success.add_metric([collector.name], ok)
-            yield from families
         yield duration
         yield success

@@ -99,6 +99,10 @@ def parse_textfile(text: str) -> dict[str, Family]:
             raise TextfileError(f"line {number}: bad value {match.group(3)!r}") from exc
         name = match.group(1)
         _family_for(families, name).samples.append((name, _labels(match.group(2)), value))
+    for family in families.values():
+        keys = {(s, tuple(sorted(labels.items()))) for s, labels, _ in family.samples}
+        if len(keys) != len(family.samples):
+            raise TextfileError(f"{family.name}: the same series appears twice")
     return families
 
 
@@ -142,6 +146,15 @@ class TextfileCollector(Collector):
                 files.update(os.path.join(directory, n) for n in names if n.endswith(".prom"))
         return sorted(files), unreadable
 
+    @staticmethod
+    def _duplicates(existing: Family | None, family: Family) -> bool:
+        if existing is None:
+            return False
+        if existing.type != family.type:
+            return True
+        seen = {(s, tuple(sorted(labels.items()))) for s, labels, _ in existing.samples}
+        return any((s, tuple(sorted(labels.items()))) in seen for s, labels, _ in family.samples)
+
     def collect(self) -> Iterable[Metric]:
         merged: dict[str, Family] = {}
         sources: dict[str, list[str]] = {}
@@ -161,6 +174,10 @@ class TextfileCollector(Collector):
                 error = 1.0
                 continue
             mtimes.add_metric([path], mtime)
+            if any(self._duplicates(merged.get(name), family) for name, family in families.items()):
+                # the same series in two files: Prometheus would reject the whole scrape
+                error = 1.0
+                continue
             for name, family in families.items():
                 if not family.samples:
                     continue

@@ -52,3 +52,31 @@ def test_a_bad_file_is_skipped_and_flagged_the_rest_is_served(settings, fake_roo
 
 def test_missing_directory_is_a_scrape_error(settings):
     assert "node_textfile_scrape_error 1.0" in scrape(settings)
+
+
+def test_duplicate_series_never_reach_the_scrape(settings, fake_root):
+    directory = fake_root / "textfile"
+    directory.mkdir()
+    (directory / "a.prom").write_text('jobs{queue="x"} 1\n')
+    (directory / "b.prom").write_text('jobs{queue="x"} 2\n')  # same series as a.prom
+    (directory / "c.prom").write_text("twice 1\ntwice 2\n")  # same series twice in one file
+    (directory / "d.prom").write_text('jobs{queue="y"} 3\n')  # merges fine
+    text = scrape(settings)
+    assert 'jobs{queue="x"} 1' in text and 'jobs{queue="x"} 2' not in text
+    assert 'jobs{queue="y"} 3' in text
+    assert "twice" not in text
+    assert "node_textfile_scrape_error 1" in text
+
+
+def test_a_textfile_cannot_shadow_another_collectors_metric(settings, fake_root):
+    from monitoring.exporter.collectors.stat import StatCollector
+
+    directory = fake_root / "textfile"
+    directory.mkdir()
+    (directory / "evil.prom").write_text("node_forks_total 1\n")
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(NodeCollector([StatCollector(settings), TextfileCollector(settings)]))
+    text = generate_latest(registry).decode()
+    assert text.count("\nnode_forks_total ") == 1
+    assert "node_forks_total 4242.0" in text
+    assert 'node_scrape_collector_success{collector="textfile"} 0.0' in text
