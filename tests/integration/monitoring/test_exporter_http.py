@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import datetime
+import gzip
+import http.client
 import os
 import socket
 import ssl
@@ -222,3 +224,23 @@ def test_renewed_certificate_and_new_users_apply_without_restart(
     # a broken edit keeps the last good config serving
     with urllib.request.urlopen(request, context=trusts_new, timeout=5) as response:
         assert response.status == 200
+
+
+def test_keep_alive_and_gzip_like_a_prometheus_scrape(spawn, port, exporter_argv):
+    listen = port()
+    flags = [f"--web.listen-address=127.0.0.1:{listen}", "--collector.disable-defaults"]
+    spawn(
+        "exporter", [*exporter_argv, *flags, "--collector.loadavg"], f"http://127.0.0.1:{listen}/"
+    )
+    connection = http.client.HTTPConnection("127.0.0.1", listen, timeout=5)
+    for _ in range(3):  # one connection, several scrapes
+        connection.request("GET", "/metrics", headers={"Accept-Encoding": "gzip"})
+        response = connection.getresponse()
+        body = gzip.decompress(response.read()).decode()
+        assert response.status == 200
+        assert response.getheader("Content-Encoding") == "gzip"
+        assert response.getheader("Content-Type").startswith("text/plain; version=0.0.4")
+        assert "node_load1 " in body
+    connection.request("GET", "/nope")
+    assert connection.getresponse().status == 404
+    connection.close()
