@@ -244,3 +244,19 @@ def test_keep_alive_and_gzip_like_a_prometheus_scrape(spawn, port, exporter_argv
     connection.request("GET", "/nope")
     assert connection.getresponse().status == 404
     connection.close()
+
+
+def test_port_in_use_is_one_clear_line(exporter_argv):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        result = subprocess.run(
+            [*exporter_argv, f"--web.listen-address={address}"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert result.returncode == 2
+    assert f"cannot listen on {address}" in result.stderr
+    assert "Traceback" not in result.stderr
