@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from monitoring.exporter.base import Collector, read_text
+from monitoring.exporter.base import Collector, Settings, read_text
 
 MODES = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
 GUEST_MODES = ("user", "nice")
@@ -40,8 +40,8 @@ class CPUCollector(Collector):
     name = "cpu"
     description = "Seconds each CPU spent in each mode (/proc/stat)."
 
-    def __init__(self, settings: object) -> None:
-        super().__init__(settings)  # type: ignore[arg-type]
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
         # concurrent scrapes share the monotonicity cache
         self._lock = threading.Lock()
         self._last: dict[str, list[float]] = {}
