@@ -69,16 +69,25 @@ def _collector_flags(command: click.Command) -> click.Command:
     return command
 
 
+def build_collectors(
+    settings: base.Settings, enabled: list[str], exporter_metrics: bool
+) -> tuple[NodeCollector, list[RegistryCollector]]:
+    """The node collector over the enabled collectors, and the exporter's own metrics."""
+    node = NodeCollector(ALL[name](settings) for name in enabled)
+    if not exporter_metrics:
+        return node, []
+    from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR
+
+    return node, [PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR, BuildInfo()]
+
+
 def build_registry(
     settings: base.Settings, enabled: list[str], exporter_metrics: bool
 ) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(NodeCollector(ALL[name](settings) for name in enabled))
-    if exporter_metrics:
-        from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR
-
-        for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR, BuildInfo()):
-            registry.register(collector)
+    node, extras = build_collectors(settings, enabled, exporter_metrics)
+    for collector in (node, *extras):
+        registry.register(collector)
     return registry
 
 
@@ -215,8 +224,8 @@ def main(
             enabled.append(name)
     try:
         web = load_web_config(web_config)
-        registry = build_registry(settings, enabled, not no_exporter_metrics)
-        server = serve(listen, registry, telemetry_path, web, web_config)
+        node, extras = build_collectors(settings, enabled, not no_exporter_metrics)
+        server = serve(listen, node, extras, telemetry_path, web, web_config)
     except (WebConfigError, ValueError) as exc:
         click.echo(f"eyeshots-exporter: {exc}", err=True)
         sys.exit(2)

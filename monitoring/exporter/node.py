@@ -22,6 +22,21 @@ class NodeCollector(RegistryCollector):
     def __init__(self, collectors: Iterable[Collector]) -> None:
         self.collectors = list(collectors)
 
+    def only(
+        self, include: set[str] | None = None, exclude: set[str] | None = None
+    ) -> NodeCollector:
+        """This collector restricted like node_exporter's ?collect[]= / ?exclude[]= parameters."""
+        known = {c.name for c in self.collectors}
+        unknown = (include or set()) - known | (exclude or set()) - known
+        if unknown:
+            raise ValueError(f"unknown or disabled collector(s): {', '.join(sorted(unknown))}")
+        chosen = [
+            c
+            for c in self.collectors
+            if (include is None or c.name in include) and (exclude is None or c.name not in exclude)
+        ]
+        return NodeCollector(chosen)
+
     def describe(self) -> Iterable[Metric]:
         # keep register() from running a scrape (statvfs, systemctl) at start-up
         return []

@@ -14,12 +14,16 @@ import logging
 import socket
 import ssl
 import threading
+from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
+from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from monitoring.exporter.exposition import generate
+from monitoring.exporter.node import NodeCollector
 from monitoring.exporter.webconfig import (
     WebConfig,
     WebConfigError,
@@ -34,6 +38,17 @@ LANDING = """<html><head><title>eyeshots-exporter</title></head><body>
 <h1>eyeshots-exporter</h1><p>A node_exporter-compatible exporter.</p>
 <p><a href="{path}">Metrics</a></p></body></html>
 """
+
+
+class _Chain:
+    """The node collector and the exporter's own metrics, in one collect()."""
+
+    def __init__(self, collectors: list[Collector]) -> None:
+        self.collectors = collectors
+
+    def collect(self) -> Iterable[Metric]:
+        for collector in self.collectors:
+            yield from collector.collect()
 
 
 class BasicAuth:
@@ -80,18 +95,31 @@ class ExporterServer(ThreadingHTTPServer):
     def __init__(
         self,
         address: tuple[str, int],
-        registry: Collector,
+        node: NodeCollector,
+        extras: list[Collector],
         telemetry_path: str,
         web: WebConfig,
         web_config_path: str | None = None,
     ) -> None:
         super().__init__(address, Handler)
-        self.registry = registry
+        self.node = node
+        self.extras = extras
+        self.registry = _Chain([node, *extras])
         self.telemetry_path = telemetry_path
         self.landing = LANDING.format(path=telemetry_path).encode()
         self.web_config_path = web_config_path
         self._web_lock = threading.Lock()
         self._use(web)
+
+    def filtered(self, query: dict[str, list[str]]) -> Collector:
+        """node_exporter's ?collect[]=cpu&collect[]=meminfo or ?exclude[]=... (not both)."""
+        include, exclude = query.get("collect[]"), query.get("exclude[]")
+        if include and exclude:
+            raise ValueError("collect[] and exclude[] cannot be combined")
+        if not include and not exclude:
+            return self.registry
+        node = self.node.only(set(include) if include else None, set(exclude) if exclude else None)
+        return _Chain([node, *self.extras])
 
     def _use(self, web: WebConfig) -> None:
         self.web = web
@@ -159,9 +187,14 @@ class Handler(BaseHTTPRequestHandler):
                 ("WWW-Authenticate", 'Basic realm="eyeshots-exporter"'),
             )
             return
-        path = self.path.split("?", 1)[0]
+        path, _, query = self.path.partition("?")
         if path == server.telemetry_path:
-            body = generate(server.registry)
+            try:
+                source = server.filtered(parse_qs(query)) if query else server.registry
+            except ValueError as exc:
+                self._send(400, f"{exc}\n".encode(), "text/plain")
+                return
+            body = generate(source)
             if "gzip" in self.headers.get("Accept-Encoding", ""):
                 # Prometheus always asks for gzip; level 1 gets most of the gain for little CPU
                 self._send(200, gzip.compress(body, 1), CONTENT_TYPE, ("Content-Encoding", "gzip"))
@@ -197,7 +230,8 @@ class _IPv6ExporterServer(ExporterServer):
 
 def serve(
     address: str,
-    registry: Collector,
+    node: NodeCollector,
+    extras: list[Collector],
     telemetry_path: str,
     web: WebConfig,
     web_config_path: str | None = None,
@@ -205,4 +239,4 @@ def serve(
     """Bind and return the server (the caller runs serve_forever)."""
     host, port = parse_listen_address(address)
     cls = _IPv6ExporterServer if ":" in host else ExporterServer
-    return cls((host, port), registry, telemetry_path, web, web_config_path)
+    return cls((host, port), node, extras, telemetry_path, web, web_config_path)

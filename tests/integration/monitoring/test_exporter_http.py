@@ -260,3 +260,20 @@ def test_port_in_use_is_one_clear_line(exporter_argv):
     assert result.returncode == 2
     assert f"cannot listen on {address}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_collect_and_exclude_query_filters_like_node_exporter(spawn, port, exporter_argv, get):
+    listen = port()
+    base_url = f"http://127.0.0.1:{listen}/metrics"
+    spawn("exporter", [*exporter_argv, f"--web.listen-address=127.0.0.1:{listen}"], base_url)
+    only = get(base_url + "?collect[]=loadavg&collect[]=stat")
+    assert "node_load1 " in only and "node_forks_total " in only
+    assert "node_cpu_seconds_total" not in only
+    assert 'collector="cpu"' not in only
+    assert "process_resident_memory_bytes" in only  # exporter metrics stay, as in node_exporter
+    without = get(base_url + "?exclude[]=cpu")
+    assert "node_cpu_seconds_total" not in without and "node_load1 " in without
+    for bad in ("?collect[]=cpu&exclude[]=stat", "?collect[]=nosuch"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            get(base_url + bad)
+        assert refused.value.code == 400
