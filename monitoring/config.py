@@ -1,7 +1,8 @@
 """Render the monitoring roles' templates from their defaults, as both provisioning engines do.
 
-roles/<role>/defaults/main.yml + inventory overrides -> roles/<role>/templates/<name>.j2, with
-Ansible's Jinja settings (trim_blocks) so pyinfra and Ansible produce the same bytes.
+roles/<role>/defaults/main.yml + overrides -> roles/<role>/templates/<name>.j2, through the
+project's one Jinja environment (provision.templating), so the bytes match what a provision
+writes on the host.
 """
 
 from __future__ import annotations
@@ -9,24 +10,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import yaml
 
-ROLES = Path(__file__).resolve().parent.parent / "roles"
+from provision.paths import ROLES_DIR
+from provision.templating import render as render_template
+
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 
 
 def role_defaults(role: str) -> dict[str, Any]:
-    return yaml.safe_load((ROLES / role / "defaults" / "main.yml").read_text()) or {}
+    return yaml.safe_load((ROLES_DIR / role / "defaults" / "main.yml").read_text()) or {}
 
 
 def render(role: str, template: str, **overrides: Any) -> str:
     """The text of roles/<role>/templates/<template>.j2 with defaults updated by overrides."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(ROLES / role / "templates")),
-        trim_blocks=True,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
-    variables = {**role_defaults(role), **overrides}
-    return env.get_template(template + ".j2").render(**variables)
+    return render_template(role, f"{template}.j2", {**role_defaults(role), **overrides})
