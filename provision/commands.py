@@ -40,7 +40,19 @@ def provision_inventory(
             f"provisioning failed on {len(result.errors)} operation(s); see the log above",
             exit_code=1,
         )
+    if not dry:
+        _remember_sandbox_logins(found)
     return result
+
+
+def _remember_sandbox_logins(found: list[runner.Target]) -> None:
+    """Once provisioned, a sandbox refuses root: `sandbox ssh` logs in as the admin user."""
+    for target in found:
+        name = target.variables.get("eyeshots_sandbox")
+        if name:
+            machine = sandbox.require(name)
+            machine.login_user = target.variables["admin_user"]
+            machine.save()
 
 
 @click.command()

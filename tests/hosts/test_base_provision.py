@@ -7,17 +7,23 @@ from pathlib import Path
 
 import pytest
 from eyeshots_cli import eyeshots
-from sandboxes import changes, write_inventory
+from sandboxes import boot, changes, destroy, write_inventory
 
 
-@pytest.fixture
-def provisioned(sandbox_factory, tmp_path):
-    box = sandbox_factory("tbase")
-    inventory = write_inventory(tmp_path / "inventory", "tbase", "base_timezone: Europe/Berlin\n")
-    first = eyeshots("provision", "-i", inventory)
-    assert first.returncode == 0, first.stderr[-3000:]
-    assert changes(first.stdout) > 0
-    return box, inventory, first
+@pytest.fixture(scope="module")
+def provisioned(tmp_path_factory):
+    """One machine provisioned once for the module (a full provision takes most of a minute)."""
+    try:
+        box = boot("tbase")
+        inventory = write_inventory(
+            tmp_path_factory.mktemp("inventory"), "tbase", "base_timezone: Europe/Berlin\n"
+        )
+        first = eyeshots("provision", "-i", inventory)
+        assert first.returncode == 0, first.stderr[-3000:]
+        assert changes(first.stdout) > 0
+        yield box, inventory, first
+    finally:
+        destroy("tbase")
 
 
 def test_base_provision(provisioned):
