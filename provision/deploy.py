@@ -1,6 +1,16 @@
 """The pyinfra deploy file `eyeshots provision` runs: every role, in dependency order."""
 
-from provision.deploys import base, fail2ban, firewall, kernel, logrotate, nginx, ssh, tls
+from provision.deploys import (
+    base,
+    fail2ban,
+    firewall,
+    kernel,
+    logrotate,
+    nginx,
+    prometheus,
+    ssh,
+    tls,
+)
 
 base.apply()
 ssh.apply()
@@ -13,3 +23,4 @@ fail2ban.apply()
 # change of net.ipv4.ip_forward resets accept_redirects in the kernel.
 kernel.apply()
 logrotate.apply()
+prometheus.apply()

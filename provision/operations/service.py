@@ -45,4 +45,6 @@ def pending(service: str, action: str = "reload") -> Iterator[str]:
     if not host.get_fact(File, path=path):
         host.noop(f"{service}: no {action} owed")
         return
-    yield f"{_command(service, action)} && rm -f {path}"
+    # A restart also settles an owed reload.
+    settled = f"{path} {marker(service, 'reload')}" if action == "restart" else path
+    yield f"{_command(service, action)} && rm -f {settled}"

@@ -14,11 +14,13 @@ import pytest
 import yaml
 from sandboxes import TEST_SUBNET, Sandbox, boot, destroy, provision, write_inventory
 
+from monitoring.config import RULES_DIR
 from provision.inventory import role_defaults
 from provision.sandbox.cli import ssh_command
 
 DOMAIN = "app.eyeshots.test"
 EXTRA_RULE = f"allow from {TEST_SUBNET} to any port 9100 proto tcp"
+WEBHOOK = "http://127.0.0.1:5001/alerts"
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +32,13 @@ def hardened(tmp_path_factory):
         inventory = write_inventory(
             tmp_path_factory.mktemp("inventory"),
             "thard",
-            yaml.safe_dump({"eyeshots_domain": DOMAIN, "firewall_extra_rules": [EXTRA_RULE]}),
+            yaml.safe_dump(
+                {
+                    "eyeshots_domain": DOMAIN,
+                    "firewall_extra_rules": [EXTRA_RULE],
+                    "alertmanager_webhook_urls": [WEBHOOK],
+                }
+            ),
         )
         first, _, _ = provision(inventory)
         assert first > 0
@@ -395,3 +403,33 @@ def test_a_broken_change_leaves_the_working_config(hardened):
         open(vars_file, "w").write(original)
     unchanged, _, _ = provision(inventory)
     assert unchanged == 0
+
+
+def test_prometheus_and_alertmanager(hardened):
+    """Debian's Prometheus runs every rule in monitoring/rules; Alertmanager routes to the
+    inventory's webhook; both listen on loopback only."""
+    host, _, _ = hardened
+    import json
+
+    assert host.sudo("systemctl is-active prometheus prometheus-alertmanager").stdout.split() == [
+        "active",
+        "active",
+    ]
+    assert host.sudo("promtool check config /etc/prometheus/prometheus.yml").returncode == 0
+    assert host.sudo("amtool check-config /etc/prometheus/alertmanager.yml").returncode == 0
+    expected = sum(
+        len(group["rules"])
+        for path in sorted(RULES_DIR.glob("*.yml"))
+        for group in yaml.safe_load(path.read_text())["groups"]
+    )
+    rules = json.loads(host.sudo("curl -sf http://127.0.0.1:9090/api/v1/rules").stdout)
+    loaded = sum(len(group["rules"]) for group in rules["data"]["groups"])
+    assert loaded == expected > 0
+    assert all(
+        rule["health"] != "err" for group in rules["data"]["groups"] for rule in group["rules"]
+    )
+    targets = json.loads(host.sudo("curl -sf http://127.0.0.1:9090/api/v1/targets").stdout)
+    jobs = {target["labels"]["job"] for target in targets["data"]["activeTargets"]}
+    assert {"node", "eyeshots-app", "prometheus", "alertmanager"} <= jobs
+    assert WEBHOOK in host.sudo("cat /etc/prometheus/alertmanager.yml").stdout
+    assert host.sudo("curl -sf http://127.0.0.1:9093/-/ready", check=False).returncode == 0
