@@ -1,0 +1,50 @@
+"""Go's RFC3339Nano timestamps, kept to the nanosecond (Python's datetime stops at microseconds)."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime, timedelta, timezone
+
+_RFC3339 = re.compile(
+    r"^(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(Z|z|[+-]\d\d:\d\d)$"
+)
+
+
+def format_ns(ns: int, utc: bool = False) -> str:
+    """Format epoch nanoseconds as Go's time.RFC3339Nano in the local zone (trailing zeros cut)."""
+    seconds, frac = divmod(ns, 1_000_000_000)
+    if utc:
+        dt = datetime.fromtimestamp(seconds, UTC)
+    else:
+        dt = datetime.fromtimestamp(seconds).astimezone()
+    # restic clamps years it cannot represent
+    text = dt.strftime("%Y-%m-%dT%H:%M:%S")
+    if frac:
+        text += "." + f"{frac:09d}".rstrip("0")
+    offset = dt.utcoffset() or timedelta(0)
+    if offset == timedelta(0) and utc:
+        return text + "Z"
+    total = int(offset.total_seconds())
+    sign = "+" if total >= 0 else "-"
+    total = abs(total)
+    return f"{text}{sign}{total // 3600:02d}:{total % 3600 // 60:02d}"
+
+
+def parse_ns(text: str) -> int:
+    m = _RFC3339.match(text)
+    if not m:
+        raise ValueError(f"not an RFC3339 time: {text!r}")
+    year, month, day, hour, minute, second, frac, zone = m.groups()
+    if zone in ("Z", "z"):
+        tz = UTC
+    else:
+        sign = 1 if zone[0] == "+" else -1
+        tz = timezone(sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
+    dt = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=tz)
+    ns = (frac or "0")[:9].ljust(9, "0")
+    return int(dt.timestamp()) * 1_000_000_000 + int(ns)
+
+
+def now_ns() -> int:
+    return time.time_ns()

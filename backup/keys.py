@@ -1,0 +1,62 @@
+"""Key files (keys/<id>): a password-derived key wrapping the repository's master key."""
+
+from __future__ import annotations
+
+import base64
+import getpass
+import json
+import os
+import socket
+import time
+
+from backup.crypto import SALT_SIZE, CryptoError, KDFParams, Key, derive_key
+from backup.gotime import format_ns
+
+
+def calibrate(target_seconds: float = 0.5) -> KDFParams:
+    """restic's approach: N and r fixed for ~32 MiB of memory, p raised to fill the time budget."""
+    probe = KDFParams()
+    start = time.perf_counter()
+    derive_key(b"calibrate", os.urandom(SALT_SIZE), probe)
+    spent = max(time.perf_counter() - start, 1e-3)
+    return KDFParams(n=probe.n, r=probe.r, p=max(1, min(int(target_seconds / spent), 64)))
+
+
+def make_key_file(master: Key, password: bytes, params: KDFParams) -> bytes:
+    salt = os.urandom(SALT_SIZE)
+    user_key = derive_key(password, salt, params)
+    sealed = user_key.seal(json.dumps(master.to_json()).encode())
+    doc = {
+        "created": format_ns(time.time_ns()),
+        "username": _username(),
+        "hostname": socket.gethostname(),
+        "kdf": "scrypt",
+        "N": params.n,
+        "r": params.r,
+        "p": params.p,
+        "salt": base64.b64encode(salt).decode(),
+        "data": base64.b64encode(sealed).decode(),
+    }
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def parse_key_file(data: bytes) -> dict:
+    doc = json.loads(data)
+    if doc.get("kdf") != "scrypt":
+        raise CryptoError(f"unsupported kdf {doc.get('kdf')!r}")
+    return doc
+
+
+def open_key_file(data: bytes, password: bytes) -> Key:
+    doc = parse_key_file(data)
+    params = KDFParams(n=doc["N"], r=doc["r"], p=doc["p"])
+    user_key = derive_key(password, base64.b64decode(doc["salt"]), params)
+    plain = user_key.open(base64.b64decode(doc["data"]))
+    return Key.from_json(json.loads(plain))
+
+
+def _username() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""

@@ -1,0 +1,129 @@
+"""Saving blobs: dedup against the index, seal in worker threads, pack, upload, then index.
+
+zstd, SHA-256, AES and Poly1305 all release the GIL, so a small thread pool spreads the
+per-blob work over the cores while the caller keeps reading and chunking files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from backup.backends.base import FileType
+from backup.index import index_json
+from backup.pack import DATA, TREE, Blob, PackBuilder, seal_blob
+from backup.repository import Repository
+
+PACK_SIZE = 16 * 1024 * 1024
+# restic closes a pack when its header would no longer fit; far above what 16 MiB packs reach
+MAX_BLOBS_PER_PACK = 100_000
+# write an index every so many packs, so a crash mid-backup keeps most uploaded data usable
+INDEX_EVERY_PACKS = 64
+
+
+class BlobWriter:
+    def __init__(self, repo: Repository, workers: int | None = None, pack_size: int = PACK_SIZE):
+        self.repo = repo
+        self.pack_size = pack_size
+        n = workers or min(4, os.cpu_count() or 2)
+        self._seal_pool = ThreadPoolExecutor(n, thread_name_prefix="seal")
+        self._upload_pool = ThreadPoolExecutor(2, thread_name_prefix="upload")
+        self._sealing: deque[tuple[str, int, Future]] = deque()
+        self._lock = threading.Lock()
+        self._uploading: deque[tuple[str, list[Blob], Future]] = deque()
+        self._packers = {DATA: PackBuilder(repo.key), TREE: PackBuilder(repo.key)}
+        self._pending: dict[str, set[bytes]] = {DATA: set(), TREE: set()}
+        self._unindexed: dict[str, list[Blob]] = {}
+        self.max_in_flight = n * 4
+        self.added_bytes = 0  # bytes uploaded in packs (compressed + encrypted)
+        self.added_plain = 0
+        self.new_blobs = {DATA: 0, TREE: 0}
+        self.index_ids: list[str] = []
+
+    def known(self, btype: str, blob_id: bytes) -> bool:
+        with self._lock:
+            return blob_id in self._pending[btype] or self.repo.index.has(btype, blob_id)
+
+    def _process(self, btype: str, data: bytes) -> tuple[bytes, bytes | None, int]:
+        blob_id = hashlib.sha256(data).digest()
+        with self._lock:
+            if blob_id in self._pending[btype] or self.repo.index.has(btype, blob_id):
+                return blob_id, None, 0
+            self._pending[btype].add(blob_id)
+        sealed, ulen = seal_blob(self.repo.key, data)
+        return blob_id, sealed, ulen
+
+    def save(self, btype: str, data: bytes) -> Future:
+        """Hash, dedup and seal a blob in a worker; the future's result()[0] is its ID.
+
+        `data` must not be mutated afterwards.
+        """
+        fut = self._seal_pool.submit(self._process, btype, data)
+        self._sealing.append((btype, len(data), fut))
+        while len(self._sealing) > self.max_in_flight:
+            self._drain_one_sealed()
+        return fut
+
+    def save_sync(self, btype: str, data: bytes) -> bytes:
+        return self.save(btype, data).result()[0]
+
+    def _drain_one_sealed(self) -> None:
+        btype, size, fut = self._sealing.popleft()
+        blob_id, sealed, ulen = fut.result()
+        if sealed is None:
+            return
+        self.new_blobs[btype] += 1
+        self.added_plain += size
+        packer = self._packers[btype]
+        packer.add(blob_id, btype, sealed, ulen)
+        if len(packer) >= self.pack_size or len(packer.blobs) >= MAX_BLOBS_PER_PACK:
+            self._upload(btype)
+
+    def _upload(self, btype: str) -> None:
+        packer = self._packers[btype]
+        if not packer.blobs:
+            return
+        self._packers[btype] = PackBuilder(self.repo.key)
+        pack_id, data, blobs = packer.finalize()
+        self.added_bytes += len(data)
+        fut = self._upload_pool.submit(self.repo.backend.save, FileType.PACK, pack_id, data)
+        self._uploading.append((pack_id, blobs, fut))
+        # bound memory: at most a few packs waiting for the network
+        while len(self._uploading) > 2:
+            self._drain_one_upload()
+
+    def _drain_one_upload(self) -> None:
+        pack_id, blobs, fut = self._uploading.popleft()
+        fut.result()
+        with self._lock:
+            self.repo.index.add_pack(pack_id, blobs)
+            for b in blobs:
+                self._pending[b.type].discard(b.id)
+        self._unindexed[pack_id] = blobs
+        if len(self._unindexed) >= INDEX_EVERY_PACKS:
+            self._write_index()
+
+    def _write_index(self) -> None:
+        if not self._unindexed:
+            return
+        name = self.repo.save_unpacked(FileType.INDEX, index_json(self._unindexed))
+        self.repo.index.files[name] = list(self._unindexed)
+        self.index_ids.append(name)
+        self._unindexed = {}
+
+    def flush(self) -> None:
+        """Upload everything queued and write the index that makes it visible."""
+        while self._sealing:
+            self._drain_one_sealed()
+        for btype in (DATA, TREE):
+            self._upload(btype)
+        while self._uploading:
+            self._drain_one_upload()
+        self._write_index()
+
+    def close(self) -> None:
+        self._seal_pool.shutdown(wait=True, cancel_futures=True)
+        self._upload_pool.shutdown(wait=True, cancel_futures=True)
