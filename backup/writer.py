@@ -25,8 +25,19 @@ INDEX_EVERY_PACKS = 64
 
 
 class BlobWriter:
-    def __init__(self, repo: Repository, workers: int | None = None, pack_size: int = PACK_SIZE):
+    def __init__(
+        self,
+        repo: Repository,
+        workers: int | None = None,
+        pack_size: int = PACK_SIZE,
+        dedup_index: bool = True,
+        auto_index: bool = True,
+    ) -> None:
         self.repo = repo
+        # prune repacks blobs the index already lists (in packs about to go): no dedup there
+        self.dedup_index = dedup_index
+        self.auto_index = auto_index
+        self.new_packs: dict[str, list[Blob]] = {}
         self.pack_size = pack_size
         n = workers or min(4, os.cpu_count() or 2)
         self._seal_pool = ThreadPoolExecutor(n, thread_name_prefix="seal")
@@ -50,10 +61,12 @@ class BlobWriter:
     def _process(self, btype: str, data: bytes) -> tuple[bytes, bytes | None, int]:
         blob_id = hashlib.sha256(data).digest()
         with self._lock:
-            if blob_id in self._pending[btype] or self.repo.index.has(btype, blob_id):
+            if blob_id in self._pending[btype] or (
+                self.dedup_index and self.repo.index.has(btype, blob_id)
+            ):
                 return blob_id, None, 0
             self._pending[btype].add(blob_id)
-        sealed, ulen = seal_blob(self.repo.key, data)
+        sealed, ulen = seal_blob(self.repo.key, data, compress=self.repo.version >= 2)
         return blob_id, sealed, ulen
 
     def save(self, btype: str, data: bytes) -> Future:
@@ -102,8 +115,9 @@ class BlobWriter:
             self.repo.index.add_pack(pack_id, blobs)
             for b in blobs:
                 self._pending[b.type].discard(b.id)
+        self.new_packs[pack_id] = blobs
         self._unindexed[pack_id] = blobs
-        if len(self._unindexed) >= INDEX_EVERY_PACKS:
+        if self.auto_index and len(self._unindexed) >= INDEX_EVERY_PACKS:
             self._write_index()
 
     def _write_index(self) -> None:
@@ -122,7 +136,8 @@ class BlobWriter:
             self._upload(btype)
         while self._uploading:
             self._drain_one_upload()
-        self._write_index()
+        if self.auto_index:
+            self._write_index()
 
     def close(self) -> None:
         self._seal_pool.shutdown(wait=True, cancel_futures=True)

@@ -99,3 +99,20 @@ def test_large_file_spans_many_chunks(local_repo, tmp_path):
     target = tmp_path / "out"
     restic.run("restore", "latest", "--target", str(target))
     assert (target / data.relative_to("/")).read_bytes() == data.read_bytes()
+
+
+def test_repository_initialised_by_restic_v1_and_v2(
+    tmp_path, dataset, restic_factory, password, tree_manifest
+):
+    for version in ("1", "2"):
+        path = tmp_path / f"restic-v{version}"
+        restic = restic_factory(str(path))
+        restic.run("init", "--repository-version", version)
+        restic.run("backup", str(dataset))
+        repo = Repository.open(LocalBackend(path), password.encode())
+        assert repo.version == int(version)
+        sid = backup(repo, [str(dataset)])
+        restic.run("check", "--read-data")
+        target = tmp_path / f"out{version}"
+        restic.run("restore", sid, "--target", str(target))
+        assert tree_manifest(target / dataset.relative_to("/")) == tree_manifest(dataset)
