@@ -103,9 +103,9 @@ def test_check_names_corrupted_pack_and_other_files_still_restore(local_repo, tm
     assert any("a.bin" in e for e in out.errors)
 
 
-def test_keys_add_list_remove_with_restic(local_repo, password):
+def test_keys_add_list_remove_with_restic(local_repo, password, fast_kdf):
     repo, restic = local_repo
-    new_id = add_key(repo, b"second password", params=repo_kdf())
+    new_id = add_key(repo, b"second password", params=fast_kdf)
     assert {k["id"] for k in list_keys(repo)} == {repo.key_id, new_id}
     restic.env["RESTIC_PASSWORD"] = "second password"
     assert len(restic.json("key", "list")) == 2
@@ -116,12 +116,6 @@ def test_keys_add_list_remove_with_restic(local_repo, password):
     with pytest.raises(WrongPassword):
         Repository.open(LocalBackend(restic.repo), password.encode())
     restic.run("snapshots")
-
-
-def repo_kdf():
-    from backup.crypto import KDFParams
-
-    return KDFParams(n=1024, r=8, p=1)
 
 
 def test_wrong_password_is_clear_and_writes_nothing(local_repo):
