@@ -23,7 +23,7 @@ from backup.archiver import Archiver
 from backup.backends.base import FileType
 from backup.check import check
 from backup.forget import Policy, apply_policy
-from backup.locks import Lock
+from backup.locks import Lock, remove_locks
 from backup.metrics import PREFIX, read_textfile, write_textfile
 from backup.prune import prune
 from backup.repository import Repository
@@ -111,6 +111,9 @@ def run_job(open_repo: Callable[[], Repository], cfg: JobConfig) -> JobResult:
         if not paths:
             raise ValueError("nothing to back up: give paths, --sqlite or --files")
         repo = open_repo()
+        # a run killed earlier (OOM, reboot) leaves its lock; it would block retention forever.
+        # Only provably stale locks go: this host's dead PIDs, or not refreshed for 30 minutes.
+        remove_locks(repo)
         repo.load_index()
         with Lock(repo):
             archiver = Archiver(repo, cfg.excludes, cfg.one_file_system)
