@@ -5,30 +5,35 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 
 _RFC3339 = re.compile(
     r"^(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(Z|z|[+-]\d\d:\d\d)$"
 )
 
 
+@lru_cache(maxsize=4096)
+def _offset(quarter_hour: int) -> int:
+    # zone offsets only change on quarter-hour boundaries, so cache per quarter hour
+    return time.localtime(quarter_hour * 900).tm_gmtoff
+
+
 def format_ns(ns: int, utc: bool = False) -> str:
     """Format epoch nanoseconds as Go's time.RFC3339Nano in the local zone (trailing zeros cut)."""
     seconds, frac = divmod(ns, 1_000_000_000)
-    if utc:
-        dt = datetime.fromtimestamp(seconds, UTC)
-    else:
-        dt = datetime.fromtimestamp(seconds).astimezone()
-    # restic clamps years it cannot represent
-    text = dt.strftime("%Y-%m-%dT%H:%M:%S")
+    offset = 0 if utc else _offset(seconds // 900)
+    t = time.gmtime(seconds + offset)
+    text = (
+        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T"
+        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+    )
     if frac:
         text += "." + f"{frac:09d}".rstrip("0")
-    offset = dt.utcoffset() or timedelta(0)
-    if offset == timedelta(0) and utc:
-        return text + "Z"
-    total = int(offset.total_seconds())
-    sign = "+" if total >= 0 else "-"
-    total = abs(total)
-    return f"{text}{sign}{total // 3600:02d}:{total % 3600 // 60:02d}"
+    if offset == 0:
+        return text + "Z"  # Go writes Z for a zero offset, whatever the zone
+    sign = "+" if offset > 0 else "-"
+    offset = abs(offset)
+    return f"{text}{sign}{offset // 3600:02d}:{offset % 3600 // 60:02d}"
 
 
 def parse_ns(text: str) -> int:

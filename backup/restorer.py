@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from backup.backends.base import FileType
+from backup.crypto import OVERHEAD
 from backup.gotime import parse_ns
-from backup.pack import DATA
+from backup.index import Location
+from backup.pack import DATA, open_blob
 from backup.repository import Repository
 from backup.tree import node_name, posix_mode
 
@@ -110,9 +113,7 @@ class Restorer:
                     continue
                 self._hardlinks[key] = dest
             first.append((dest, node))
-        with ThreadPoolExecutor(self.workers) as pool:
-            for ok in pool.map(lambda a: self._file(*a, verify), first):
-                del ok
+        self._write_files(first, verify)
         for dest, source in linked:
             try:
                 if os.path.lexists(dest):
@@ -145,25 +146,88 @@ class Restorer:
             if descend and node.get("type") == "dir" and node.get("subtree"):
                 yield from self._select(bytes.fromhex(node["subtree"]), path, incs)
 
-    def _file(self, dest: bytes, node: dict, verify: bool) -> bool:
-        try:
-            if os.path.lexists(dest) and not os.path.isfile(dest):
-                os.unlink(dest)
-            written = 0
-            with open(dest, "wb") as f:
-                for blob_hex in node.get("content") or []:
-                    data = self.repo.load_blob(DATA, bytes.fromhex(blob_hex))
-                    f.write(data)
-                    written += len(data)
-            if verify:
-                self._verify(dest, node)
-            self._metadata(dest, node)
-            self.result.files += 1
-            self.result.bytes += written
-            return True
-        except Exception as e:  # noqa: BLE001 - one bad file must not stop the others
-            self._error(dest, e)
-            return False
+    def _write_files(self, files: list[tuple[bytes, dict]], verify: bool) -> None:
+        """Write file contents pack by pack, as restic does: each pack is read once, and its
+        blobs go to every place in every file that needs them."""
+        plan: dict[str, list[tuple[bytes, Location, int, int]]] = {}
+        failed: dict[int, str] = {}
+        sizes: dict[int, int] = {}
+        for n, (dest, node) in enumerate(files):
+            try:
+                # start from nothing: workers then create the file and write at offsets
+                if os.path.lexists(dest):
+                    os.unlink(dest)
+            except OSError as e:
+                failed[n] = str(e)
+                continue
+            offset = 0
+            for blob_hex in node.get("content") or []:
+                blob_id = bytes.fromhex(blob_hex)
+                loc = self.repo.index.lookup(DATA, blob_id)
+                if loc is None:
+                    failed[n] = f"data blob {blob_hex} not in index"
+                    break
+                plan.setdefault(loc.pack, []).append((blob_id, loc, n, offset))
+                offset += loc.uncompressed_length or loc.length - OVERHEAD
+            sizes[n] = offset
+
+        def restore_pack(item: tuple[str, list]) -> None:
+            pack_id, entries = item
+            entries.sort(key=lambda e: e[1].offset)
+            lo = entries[0][1].offset
+            hi = max(e[1].offset + e[1].length for e in entries)
+            try:
+                data = memoryview(self.repo.backend.load(FileType.PACK, pack_id, lo, hi - lo))
+            except Exception as e:  # noqa: BLE001 - reported per affected file below
+                for _, _, n, _ in entries:
+                    failed.setdefault(n, f"pack {pack_id}: {e}")
+                return
+            # keep plaintext only for blobs needed more than once here (duplicate files)
+            counts = Counter(e[0] for e in entries)
+            repeats = {blob_id for blob_id, c in counts.items() if c > 1}
+            plain_cache: dict[bytes, bytes] = {}
+            by_file: dict[int, list[tuple[bytes, Location, int]]] = {}
+            for blob_id, loc, n, offset in entries:
+                by_file.setdefault(n, []).append((blob_id, loc, offset))
+            for n, writes in by_file.items():
+                if n in failed:
+                    continue
+                try:
+                    fd = os.open(files[n][0], os.O_WRONLY | os.O_CREAT, 0o600)
+                except OSError as e:
+                    failed.setdefault(n, str(e))
+                    continue
+                try:
+                    for blob_id, loc, offset in writes:
+                        plain = plain_cache.get(blob_id)
+                        if plain is None:
+                            sealed = data[loc.offset - lo : loc.offset - lo + loc.length]
+                            plain = open_blob(self.repo.key, loc.blob(blob_id, DATA), sealed)
+                            if blob_id in repeats:
+                                plain_cache[blob_id] = plain
+                        os.pwrite(fd, plain, offset)
+                except Exception as e:  # noqa: BLE001 - a damaged blob fails only its files
+                    failed.setdefault(n, f"pack {pack_id}: {e}")
+                finally:
+                    os.close(fd)
+
+        with ThreadPoolExecutor(self.workers) as pool:
+            list(pool.map(restore_pack, plan.items()))
+        for n, (dest, node) in enumerate(files):
+            if n in failed:
+                self._error(dest, RuntimeError(failed[n]))
+                continue
+            try:
+                # creates empty files, and fixes the size should the last blob be a hole
+                with open(dest, "ab") as f:
+                    f.truncate(sizes[n])
+                if verify:
+                    self._verify(dest, node)
+                self._metadata(dest, node)
+                self.result.files += 1
+                self.result.bytes += node.get("size", 0)
+            except Exception as e:  # noqa: BLE001 - one bad file must not stop the others
+                self._error(dest, e)
 
     def _verify(self, dest: bytes, node: dict) -> None:
         with open(dest, "rb") as f:

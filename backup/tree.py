@@ -6,6 +6,7 @@ import grp
 import json
 import os
 import pwd
+import re
 import stat
 from functools import lru_cache
 
@@ -28,8 +29,13 @@ _ESCAPES = {7: "\\a", 8: "\\b", 12: "\\f", 10: "\\n", 13: "\\r", 9: "\\t", 11: "
 _UNESCAPES = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11}
 
 
+_NEEDS_QUOTING = re.compile(rb'[^\x20-\x7e]|["\\]')
+
+
 def go_quote(raw: bytes) -> str:
     """strconv.Quote without the outer quotes: how restic stores node names."""
+    if _NEEDS_QUOTING.search(raw) is None:
+        return raw.decode("ascii")
     out: list[str] = []
     i = 0
     while i < len(raw):
@@ -68,6 +74,8 @@ def go_quote(raw: bytes) -> str:
 
 def go_unquote(text: str) -> bytes:
     """Inverse of go_quote; tolerates plain (unescaped) names written by other tools."""
+    if "\\" not in text:
+        return text.encode("utf-8", "surrogateescape")
     out = bytearray()
     i = 0
     while i < len(text):
