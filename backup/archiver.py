@@ -18,7 +18,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from backup.backends.base import FileType
-from backup.chunker import Chunker
+from backup.chunker import MIN_SIZE, Chunker
 from backup.gotime import format_ns, parse_ns
 from backup.pack import DATA, TREE
 from backup.repository import Repository
@@ -154,10 +154,16 @@ class Archiver:
     def _save_tree(self, nodes: list[dict]) -> bytes:
         for node in nodes:
             content = node.get("content")
-            if content:
-                node["content"] = [
-                    c.result()[0].hex() if isinstance(c, Future) else c for c in content
-                ]
+            if content and isinstance(content[0], Future):
+                results = [c.result() for c in content]
+                node["content"] = [r[0].hex() for r in results]
+                size = sum(r[3] for r in results)
+                if size != node.get("size", 0):
+                    # the file changed while being read: describe what was actually stored
+                    node["size"] = size
+                if not size:
+                    node.pop("size", None)
+                    node["content"] = []
         self.summary.dirs += 1
         return self.writer.save_sync(TREE, encode_tree(nodes))
 
@@ -242,17 +248,9 @@ class Archiver:
             s.files_changed += 1
         if st.st_size == 0:
             return []
-        content: list = []
-        size = 0
-        for chunk in self.chunker.chunks(path, st.st_size):
-            size += len(chunk)
-            content.append(self.writer.save(DATA, chunk))
-        if size != st.st_size:
-            # the file changed while being read; record what was read so the node is consistent
-            node["size"] = size
-            if not size:
-                node.pop("size", None)
-        return content
+        if st.st_size < MIN_SIZE:
+            return [self.writer.save_small_file(path)]
+        return [self.writer.save(DATA, chunk) for chunk in self.chunker.chunks(path, st.st_size)]
 
     def _error(self, path: bytes, err: OSError) -> None:
         msg = f"{os.fsdecode(path)}: {err.strerror or err}"

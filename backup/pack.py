@@ -64,24 +64,25 @@ class PackBuilder:
 
     def __init__(self, key: Key) -> None:
         self.key = key
-        self.buf = bytearray()
+        self.parts: list[bytes] = []
+        self.size = 0
         self.blobs: list[Blob] = []
 
     def __len__(self) -> int:
-        return len(self.buf)
+        return self.size
 
     def add(self, blob_id: bytes, btype: str, sealed: bytes, uncompressed_length: int) -> None:
-        self.blobs.append(Blob(blob_id, btype, len(self.buf), len(sealed), uncompressed_length))
-        self.buf += sealed
+        self.blobs.append(Blob(blob_id, btype, self.size, len(sealed), uncompressed_length))
+        self.parts.append(sealed)
+        self.size += len(sealed)
 
     def header_size(self) -> int:
         return sum(ENTRY_COMPRESSED if b.uncompressed_length else ENTRY_PLAIN for b in self.blobs)
 
     def finalize(self) -> tuple[str, bytes, list[Blob]]:
         header = self.key.seal(encode_header(self.blobs))
-        self.buf += header
-        self.buf += struct.pack("<I", len(header))
-        data = bytes(self.buf)
+        data = b"".join([*self.parts, header, struct.pack("<I", len(header))])
+        self.parts = []
         return hashlib.sha256(data).hexdigest(), data, self.blobs
 
 

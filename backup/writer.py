@@ -42,9 +42,9 @@ class BlobWriter:
         n = workers or min(4, os.cpu_count() or 2)
         self._seal_pool = ThreadPoolExecutor(n, thread_name_prefix="seal")
         self._upload_pool = ThreadPoolExecutor(2, thread_name_prefix="upload")
-        self._sealing: deque[tuple[str, int, Future]] = deque()
+        self._sealing: deque[tuple[str, Future]] = deque()
         self._lock = threading.Lock()
-        self._uploading: deque[tuple[str, list[Blob], Future]] = deque()
+        self._uploading: deque[Future] = deque()
         self._packers = {DATA: PackBuilder(repo.key), TREE: PackBuilder(repo.key)}
         self._pending: dict[str, set[bytes]] = {DATA: set(), TREE: set()}
         self._unindexed: dict[str, list[Blob]] = {}
@@ -58,34 +58,45 @@ class BlobWriter:
         with self._lock:
             return blob_id in self._pending[btype] or self.repo.index.has(btype, blob_id)
 
-    def _process(self, btype: str, data: bytes) -> tuple[bytes, bytes | None, int]:
+    def _process(self, btype: str, data: bytes) -> tuple[bytes, bytes | None, int, int]:
         blob_id = hashlib.sha256(data).digest()
         with self._lock:
             if blob_id in self._pending[btype] or (
                 self.dedup_index and self.repo.index.has(btype, blob_id)
             ):
-                return blob_id, None, 0
+                return blob_id, None, 0, len(data)
             self._pending[btype].add(blob_id)
         sealed, ulen = seal_blob(self.repo.key, data, compress=self.repo.version >= 2)
-        return blob_id, sealed, ulen
+        return blob_id, sealed, ulen, len(data)
 
-    def save(self, btype: str, data: bytes) -> Future:
-        """Hash, dedup and seal a blob in a worker; the future's result()[0] is its ID.
+    def _process_file(self, path: bytes | str) -> tuple[bytes, bytes | None, int, int]:
+        with open(path, "rb") as f:
+            return self._process(DATA, f.read())
 
-        `data` must not be mutated afterwards.
-        """
-        fut = self._seal_pool.submit(self._process, btype, data)
-        self._sealing.append((btype, len(data), fut))
+    def _queue(self, btype: str, fut: Future) -> Future:
+        self._sealing.append((btype, fut))
         while len(self._sealing) > self.max_in_flight:
             self._drain_one_sealed()
         return fut
+
+    def save(self, btype: str, data: bytes) -> Future:
+        """Hash, dedup and seal a blob in a worker. The future's result is
+        (blob id, sealed or None, uncompressed length, plaintext size).
+
+        `data` must not be mutated afterwards.
+        """
+        return self._queue(btype, self._seal_pool.submit(self._process, btype, data))
+
+    def save_small_file(self, path: bytes | str) -> Future:
+        """A whole file as one data blob, read in the worker too (small-file syscalls overlap)."""
+        return self._queue(DATA, self._seal_pool.submit(self._process_file, path))
 
     def save_sync(self, btype: str, data: bytes) -> bytes:
         return self.save(btype, data).result()[0]
 
     def _drain_one_sealed(self) -> None:
-        btype, size, fut = self._sealing.popleft()
-        blob_id, sealed, ulen = fut.result()
+        btype, fut = self._sealing.popleft()
+        blob_id, sealed, ulen, size = fut.result()
         if sealed is None:
             return
         self.new_blobs[btype] += 1
@@ -100,17 +111,21 @@ class BlobWriter:
         if not packer.blobs:
             return
         self._packers[btype] = PackBuilder(self.repo.key)
-        pack_id, data, blobs = packer.finalize()
-        self.added_bytes += len(data)
-        fut = self._upload_pool.submit(self.repo.backend.save, FileType.PACK, pack_id, data)
-        self._uploading.append((pack_id, blobs, fut))
+        fut = self._upload_pool.submit(self._finish_pack, packer)
+        self._uploading.append(fut)
         # bound memory: at most a few packs waiting for the network
         while len(self._uploading) > 2:
             self._drain_one_upload()
 
+    def _finish_pack(self, packer: PackBuilder) -> tuple[str, list[Blob], int]:
+        # header sealing and the pack's SHA-256 run here, off the thread that feeds the pool
+        pack_id, data, blobs = packer.finalize()
+        self.repo.backend.save(FileType.PACK, pack_id, data)
+        return pack_id, blobs, len(data)
+
     def _drain_one_upload(self) -> None:
-        pack_id, blobs, fut = self._uploading.popleft()
-        fut.result()
+        pack_id, blobs, size = self._uploading.popleft().result()
+        self.added_bytes += size
         with self._lock:
             self.repo.index.add_pack(pack_id, blobs)
             for b in blobs:
