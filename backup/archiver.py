@@ -206,7 +206,7 @@ class Archiver:
             entries = []
         for entry in entries:
             full = entry.path
-            if self.exclude(os.fsdecode(full)):
+            if self.excludes and self.exclude(os.fsdecode(full)):
                 continue
             try:
                 st = entry.stat(follow_symlinks=False)

@@ -22,11 +22,7 @@ def format_ns(ns: int, utc: bool = False) -> str:
     """Format epoch nanoseconds as Go's time.RFC3339Nano in the local zone (trailing zeros cut)."""
     seconds, frac = divmod(ns, 1_000_000_000)
     offset = 0 if utc else _offset(seconds // 900)
-    t = time.gmtime(seconds + offset)
-    text = (
-        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T"
-        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
-    )
+    text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds + offset))
     if frac:
         text += "." + f"{frac:09d}".rstrip("0")
     if offset == 0:
