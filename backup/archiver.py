@@ -176,7 +176,7 @@ class Archiver:
             if sub is None:
                 node = self._entry(full, name, os.lstat(full), prev)
             else:
-                node = node_from_stat(name, os.stat(full))
+                node = node_from_stat(name, os.stat(full), full)
                 prev_sub = bytes.fromhex(prev["subtree"]) if prev and prev.get("subtree") else None
                 node["subtree"] = self._save_virtual(full, sub, prev_sub).hex()
             if node is not None:

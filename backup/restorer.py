@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import errno
 import hashlib
 import logging
 import os
@@ -279,6 +281,14 @@ class Restorer:
                 os.chown(dest, node.get("uid", 0), node.get("gid", 0), follow_symlinks=False)
             except OSError as e:
                 self._error(dest, e)
+        for attr in node.get("extended_attributes") or []:
+            # restic writes null values for empty attributes
+            value = base64.b64decode(attr.get("value") or "")
+            try:
+                os.setxattr(dest, attr["name"], value, follow_symlinks=False)
+            except OSError as e:
+                if e.errno not in (errno.ENOTSUP, errno.EPERM):
+                    raise
         if not link:
             os.chmod(dest, posix_mode(node.get("mode", 0o644)))
         times = (parse_ns(node["atime"]), parse_ns(node["mtime"]))

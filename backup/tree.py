@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import grp
 import json
 import os
@@ -198,10 +199,28 @@ def node_from_stat(name: bytes, st: os.stat_result, path: bytes | None = None) -
     if ntype == "symlink" and path is not None:
         target = os.readlink(path)
         node["linktarget"] = target.decode("utf-8", "surrogateescape")
+    if path is not None and ntype in ("file", "dir", "symlink"):
+        if xattrs := _xattrs(path):
+            node["extended_attributes"] = xattrs
     if ntype in ("dev", "chardev"):
         node["device"] = st.st_rdev
     node["content"] = [] if ntype == "file" else None
     return node
+
+
+def _xattrs(path: bytes) -> list[dict]:
+    try:
+        names = os.listxattr(path, follow_symlinks=False)
+    except OSError:
+        return []  # file system without xattrs, or the entry vanished: nothing to record
+    out = []
+    for name in sorted(names):
+        try:
+            value = os.getxattr(path, name, follow_symlinks=False)
+        except OSError:
+            continue
+        out.append({"name": name, "value": base64.b64encode(value).decode()})
+    return out
 
 
 def node_name(node: dict) -> bytes:

@@ -63,6 +63,8 @@ def make_dataset(root: Path) -> Path:
     os.chmod(src / "sub", 0o2750)
     os.chmod(src / "sub" / "deeper" / "small", 0o600)
     os.chown(src / "sub" / "deeper" / "small", 1234, 5678)
+    os.setxattr(src / "text.txt", "user.origin", b"studio upload")
+    os.setxattr(src / "sub", "user.empty", b"")
     os.utime(src / "random.bin", ns=(1_600_000_000_123_456_789, 1_500_000_000_987_654_321))
     return src
 
@@ -85,7 +87,12 @@ def manifest(root: Path) -> dict[str, tuple]:
             elif stat.S_ISLNK(kind):
                 extra = os.readlink(p)
             mtime = None if stat.S_ISLNK(kind) else st.st_mtime_ns
-            out[rel] = (kind, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, mtime, extra)
+            xattrs = (
+                None
+                if stat.S_ISLNK(kind) or stat.S_ISFIFO(kind)
+                else sorted((n, os.getxattr(p, n)) for n in os.listxattr(p))
+            )
+            out[rel] = (kind, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, mtime, extra, xattrs)
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 from backup.archiver import Archiver
@@ -116,3 +117,30 @@ def test_repository_initialised_by_restic_v1_and_v2(
         target = tmp_path / f"out{version}"
         restic.run("restore", sid, "--target", str(target))
         assert tree_manifest(target / dataset.relative_to("/")) == tree_manifest(dataset)
+
+
+def test_excludes_and_one_file_system(local_repo, dataset, tmp_path, restic_factory):
+    repo, restic = local_repo
+    mnt = dataset / "mounted"
+    mnt.mkdir()
+    (dataset / "cache.tmp").write_text("skip me\n")
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], check=True)
+    try:
+        (mnt / "other-fs.txt").write_text("on another file system\n")
+        repo.load_index()
+        with Lock(repo):
+            sid = (
+                Archiver(
+                    repo, excludes=["*.tmp", str(dataset / "sub" / "deeper")], one_file_system=True
+                )
+                .snapshot([str(dataset)])
+                .snapshot_id
+            )
+    finally:
+        subprocess.run(["umount", str(mnt)], check=True)
+    listed = set(restic.run("ls", sid).stdout.splitlines())
+    assert str(dataset / "text.txt") in listed
+    assert str(dataset / "cache.tmp") not in listed
+    assert str(dataset / "sub") in listed and str(dataset / "sub" / "deeper") not in listed
+    assert not any("mounted" in p for p in listed)
+    restic.run("check", "--read-data")
