@@ -21,6 +21,7 @@ from backup.backends.base import FileType
 from backup.chunker import MIN_SIZE, Chunker
 from backup.gotime import format_ns, parse_ns
 from backup.pack import DATA, TREE
+from backup.progress import Progress
 from backup.repository import Repository
 from backup.tree import encode_tree, node_from_stat, node_name
 from backup.writer import BlobWriter
@@ -81,8 +82,10 @@ class Archiver:
         excludes: list[str] | None = None,
         one_file_system: bool = False,
         workers: int | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.repo = repo
+        self.progress = progress or Progress(enabled=False)
         self.excludes = list(excludes or [])
         self.exclude = Excluder(self.excludes)
         self.one_file_system = one_file_system
@@ -121,6 +124,7 @@ class Archiver:
             self.writer.flush()
         finally:
             self.writer.close()
+            self.progress.done()
         snap: dict = {
             "time": format_ns(time_ns or time.time_ns()),
             "tree": tree_id.hex(),
@@ -239,6 +243,7 @@ class Archiver:
         s = self.summary
         s.total_files_processed += 1
         s.total_bytes_processed += st.st_size
+        self.progress.update(1, st.st_size)
         if self._unchanged(node, prev):
             s.files_unmodified += 1
             return list(prev.get("content") or [])

@@ -205,6 +205,7 @@ def run(
         excludes=list(exclude),
         one_file_system=one_file_system,
         hostname=host,
+        progress=not s.json,
     )
     result = run_job(s.open, cfg)
     emit(
@@ -311,13 +312,15 @@ def restore(
 ) -> None:
     """Restore a snapshot (or some paths of it) with its metadata."""
     from backup.locks import Lock
+    from backup.progress import Progress
     from backup.restorer import Restorer, resolve_snapshot
 
     repo = s.open()
     repo.load_index()
     with Lock(repo):
         sid, snap = resolve_snapshot(repo, snapshot)
-        result = Restorer(repo).restore(snap, target, list(include), verify)
+        progress = Progress(enabled=not s.json)
+        result = Restorer(repo, progress=progress).restore(snap, target, list(include), verify)
     emit(
         s,
         {"snapshot": sid, **asdict(result)},

@@ -25,6 +25,7 @@ from backup.check import check
 from backup.forget import Policy, apply_policy
 from backup.locks import Lock, remove_locks
 from backup.metrics import PREFIX, read_textfile, write_textfile
+from backup.progress import Progress
 from backup.prune import prune
 from backup.repository import Repository
 from backup.restorer import Restorer, resolve_snapshot
@@ -47,6 +48,7 @@ class JobConfig:
     excludes: list[str] = field(default_factory=list)
     one_file_system: bool = False
     hostname: str | None = None
+    progress: bool = False
 
 
 @dataclass
@@ -116,7 +118,9 @@ def run_job(open_repo: Callable[[], Repository], cfg: JobConfig) -> JobResult:
         remove_locks(repo)
         repo.load_index()
         with Lock(repo):
-            archiver = Archiver(repo, cfg.excludes, cfg.one_file_system)
+            archiver = Archiver(
+                repo, cfg.excludes, cfg.one_file_system, progress=Progress(enabled=cfg.progress)
+            )
             summary = archiver.snapshot(paths, tags=cfg.tags, hostname=cfg.hostname)
         result.snapshot_id = summary.snapshot_id
         result.bytes_added = summary.data_added_packed

@@ -18,6 +18,7 @@ from backup.crypto import OVERHEAD
 from backup.gotime import parse_ns
 from backup.index import Location
 from backup.pack import DATA, open_blob
+from backup.progress import Progress
 from backup.repository import Repository
 from backup.tree import node_name, posix_mode
 
@@ -73,8 +74,11 @@ def _selected(path: bytes, includes: list[bytes]) -> tuple[bool, bool]:
 
 
 class Restorer:
-    def __init__(self, repo: Repository, workers: int | None = None) -> None:
+    def __init__(
+        self, repo: Repository, workers: int | None = None, progress: Progress | None = None
+    ) -> None:
         self.repo = repo
+        self.progress = progress or Progress(enabled=False)
         self.workers = workers or min(4, os.cpu_count() or 2)
         self.result = RestoreResult()
         self._hardlinks: dict[tuple[int, int], bytes] = {}
@@ -120,7 +124,9 @@ class Restorer:
                     continue
                 self._hardlinks[key] = dest
             first.append((dest, node))
+        self.progress.total_bytes = sum(n.get("size", 0) for _, n in first)
         self._write_files(first, verify)
+        self.progress.done()
         for dest, source in linked:
             try:
                 if os.path.lexists(dest):
@@ -237,6 +243,7 @@ class Restorer:
                 with self._count_lock:
                     self.result.files += 1
                     self.result.bytes += sizes[n]
+                    self.progress.update(1, sizes[n])
             except Exception as e:  # noqa: BLE001 - one bad file must not stop the others
                 self._error(dest, e)
 
