@@ -190,6 +190,13 @@ class Archiver:
     def _entry(
         self, path: bytes, name: bytes, st: os.stat_result, prev: dict | None
     ) -> dict | None:
+        if prev is not None and stat.S_ISREG(st.st_mode) and self._same_file(st, prev):
+            # unchanged ctime means unchanged metadata too: reuse the node, refresh atime only
+            node = dict(prev)
+            node["atime"] = format_ns(st.st_atime_ns)
+            self._count_file(st)
+            self.summary.files_unmodified += 1
+            return node
         node = node_from_stat(name, st, path)
         if node is None:
             return None
@@ -230,23 +237,28 @@ class Archiver:
 
     # --- files ----------------------------------------------------------------------------
 
-    def _unchanged(self, node: dict, prev: dict | None) -> bool:
-        if not prev or prev.get("type") != "file":
+    def _same_file(self, st: os.stat_result, prev: dict) -> bool:
+        """The metadata cache: same inode, size, mtime and ctime as in the parent snapshot."""
+        if (
+            prev.get("type") != "file"
+            or prev.get("inode") != st.st_ino
+            or prev.get("device_id") != st.st_dev
+            or prev.get("size", 0) != st.st_size
+            or prev.get("mtime") != format_ns(st.st_mtime_ns)
+            or prev.get("ctime") != format_ns(st.st_ctime_ns)
+        ):
             return False
-        for f in ("size", "mtime", "ctime", "inode"):
-            if node.get(f) != prev.get(f):
-                return False
         content = prev.get("content") or []
         return all(self.repo.index.has(DATA, bytes.fromhex(c)) for c in content)
 
+    def _count_file(self, st: os.stat_result) -> None:
+        self.summary.total_files_processed += 1
+        self.summary.total_bytes_processed += st.st_size
+        self.progress.update(1, st.st_size)
+
     def _save_file(self, path: bytes, st: os.stat_result, node: dict, prev: dict | None) -> list:
         s = self.summary
-        s.total_files_processed += 1
-        s.total_bytes_processed += st.st_size
-        self.progress.update(1, st.st_size)
-        if self._unchanged(node, prev):
-            s.files_unmodified += 1
-            return list(prev.get("content") or [])
+        self._count_file(st)
         if prev is None:
             s.files_new += 1
         else:
