@@ -21,9 +21,16 @@ def compress(data: bytes | bytearray | memoryview) -> bytes:
     return _compressor().compress(data)
 
 
+def _decompressor() -> zstandard.ZstdDecompressor:
+    d = getattr(_local, "d", None)
+    if d is None:
+        d = _local.d = zstandard.ZstdDecompressor()
+    return d
+
+
 def decompress(data: bytes | bytearray | memoryview, size: int | None = None) -> bytes:
     # restic's frames may lack a content size; the stream API copes with that
-    d = zstandard.ZstdDecompressor()
+    d = _decompressor()
     if size is not None:
         return d.decompress(data, max_output_size=size)
     return d.decompressobj().decompress(data)

@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import os
+import threading
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import poly1305
@@ -17,6 +18,9 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 IV_SIZE = 16
 MAC_SIZE = 16
 OVERHEAD = IV_SIZE + MAC_SIZE
+
+
+_ecb = threading.local()
 
 
 class CryptoError(Exception):
@@ -51,10 +55,13 @@ class Key:
         return key
 
     def _mac(self, iv: bytes, ciphertext: bytes | memoryview) -> bytes:
-        # Poly1305-AES: the one-time key s is AES-128_k(nonce); cryptography clamps r itself
-        enc = Cipher(algorithms.AES(self.mac_k), modes.ECB()).encryptor()
-        s = enc.update(iv) + enc.finalize()
-        return poly1305.Poly1305.generate_tag(self.mac_r + s, ciphertext)
+        # Poly1305-AES: the one-time key s is AES-128_k(nonce); cryptography clamps r itself.
+        # ECB is stateless per block, so one context per thread and key serves every nonce.
+        cache = _ecb.__dict__.setdefault("contexts", {})
+        enc = cache.get(self.mac_k)
+        if enc is None:
+            enc = cache[self.mac_k] = Cipher(algorithms.AES(self.mac_k), modes.ECB()).encryptor()
+        return poly1305.Poly1305.generate_tag(self.mac_r + enc.update(iv), ciphertext)
 
     def seal(self, plaintext: bytes | bytearray | memoryview) -> bytes:
         iv = os.urandom(IV_SIZE)

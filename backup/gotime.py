@@ -33,6 +33,31 @@ def format_ns(ns: int, utc: bool = False) -> str:
 
 
 def parse_ns(text: str) -> int:
+    # fast path for the common shape; anything unusual goes through the full parser
+    rest = text[19:]
+    if rest[:1] == ".":
+        for i in range(1, len(rest)):
+            if rest[i] in "Z+-z":
+                frac, zone = rest[1:i], rest[i:]
+                break
+        else:
+            return _parse_full(text)
+    else:
+        frac, zone = "", rest
+    if frac.isdigit() or not frac:
+        try:
+            return _base_seconds(text[:19], zone) * 1_000_000_000 + int(frac[:9].ljust(9, "0"))
+        except ValueError:
+            pass
+    return _parse_full(text)
+
+
+@lru_cache(maxsize=8192)
+def _base_seconds(base: str, zone: str) -> int:
+    return _parse_full(base + zone) // 1_000_000_000
+
+
+def _parse_full(text: str) -> int:
     m = _RFC3339.match(text)
     if not m:
         raise ValueError(f"not an RFC3339 time: {text!r}")

@@ -98,3 +98,16 @@ def test_pack_header_roundtrip():
     assert need == 0 and parsed == blobs
     with pytest.raises(PackError):
         parse_tail(key, data + b"x", len(data) + 1)
+
+
+@pytest.mark.parametrize(
+    "text,ns",
+    [
+        ("1970-01-01T00:00:01.5Z", 1_500_000_000),
+        ("1970-01-01T01:00:00+01:00", 0),
+        ("1969-12-31T23:59:59.25Z", -750_000_000),
+        ("2026-11-26T16:18:10.123456789123Z", 1_795_709_890_123_456_789),
+    ],
+)
+def test_parse_exact_values(text, ns):
+    assert parse_ns(text) == ns
