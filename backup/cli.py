@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sqlite3
+import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
@@ -77,8 +79,11 @@ def clean_errors(fn: Callable) -> Callable:
             LocationError,
             LookupError,
             CryptoError,
-            FileNotFoundError,
+            OSError,
             ValueError,
+            RuntimeError,
+            sqlite3.Error,
+            subprocess.CalledProcessError,
         ) as e:
             msg = e.args[0] if isinstance(e, KeyError) and e.args else e
             raise click.ClickException(str(msg)) from e
@@ -220,7 +225,8 @@ def run(
     if result.errors:
         for e in result.errors:
             click.echo(f"error: {e}", err=True)
-        sys.exit(3)
+        # 1: the repository failed its check; 3 (as restic): some files could not be read
+        sys.exit(1 if result.check_ok is False else 3)
 
 
 @cli.command()
