@@ -13,8 +13,9 @@ import logging
 import os
 import socket
 import stat
+import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from backup.backends.base import FileType
@@ -90,7 +91,9 @@ class Archiver:
         self.exclude = Excluder(self.excludes)
         self.one_file_system = one_file_system
         self.writer = BlobWriter(repo, workers)
-        self.chunker = Chunker(repo.polynomial)
+        self._local = threading.local()
+        # large files are chunked in their own threads; the chunker releases the GIL
+        self._file_pool = ThreadPoolExecutor(2, thread_name_prefix="chunk")
         self.summary = Summary()
         self._root_devs: set[int] = set()
 
@@ -123,6 +126,7 @@ class Archiver:
             tree_id = self._save_virtual(b"", layout, parent_tree)
             self.writer.flush()
         finally:
+            self._file_pool.shutdown(wait=True, cancel_futures=True)
             self.writer.close()
             self.progress.done()
         snap: dict = {
@@ -156,18 +160,28 @@ class Archiver:
         return {node_name(n): n for n in self.repo.load_tree(tree_id).get("nodes") or []}
 
     def _save_tree(self, nodes: list[dict]) -> bytes:
+        kept = []
         for node in nodes:
             content = node.get("content")
             if content and isinstance(content[0], Future):
-                results = [c.result() for c in content]
+                results: list[tuple[bytes, int]] = []
+                try:
+                    for c in content:
+                        r = c.result()
+                        results.extend(r if isinstance(r, list) else [(r[0], r[3])])
+                except OSError as e:
+                    self._error(os.fsencode(node["name"]), e)
+                    continue
                 node["content"] = [r[0].hex() for r in results]
-                size = sum(r[3] for r in results)
+                size = sum(r[1] for r in results)
                 if size != node.get("size", 0):
                     # the file changed while being read: describe what was actually stored
                     node["size"] = size
                 if not size:
                     node.pop("size", None)
                     node["content"] = []
+            kept.append(node)
+        nodes = kept
         self.summary.dirs += 1
         return self.writer.save_sync(TREE, encode_tree(nodes))
 
@@ -267,7 +281,19 @@ class Archiver:
             return []
         if st.st_size < MIN_SIZE:
             return [self.writer.save_small_file(path)]
-        return [self.writer.save(DATA, chunk) for chunk in self.chunker.chunks(path, st.st_size)]
+        return [self._file_pool.submit(self._chunk_file, path)]
+
+    def _chunk_file(self, path: bytes) -> list[tuple[bytes, int]]:
+        """Chunk, hash, seal and pack a large file, all in one of the file threads."""
+        chunker = getattr(self._local, "chunker", None)
+        if chunker is None:
+            chunker = self._local.chunker = Chunker(self.repo.polynomial)  # not thread-safe
+        out = []
+        for chunk in chunker.chunks(path, MIN_SIZE):
+            result = self.writer.process(DATA, chunk)
+            self.writer.accept(DATA, result)
+            out.append((result[0], result[3]))
+        return out
 
     def _error(self, path: bytes, err: OSError) -> None:
         msg = f"{os.fsdecode(path)}: {err.strerror or err}"

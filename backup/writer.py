@@ -1,7 +1,8 @@
 """Saving blobs: dedup against the index, seal in worker threads, pack, upload, then index.
 
-zstd, SHA-256, AES and Poly1305 all release the GIL, so a small thread pool spreads the
-per-blob work over the cores while the caller keeps reading and chunking files.
+zstd, SHA-256, AES, Poly1305 and the chunker all release the GIL, so worker threads spread
+the per-blob work over the cores. Sealed blobs may arrive from any thread (`accept`); packs
+are finished and uploaded in their own threads, and each upload is recorded in the index.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ PACK_SIZE = 16 * 1024 * 1024
 MAX_BLOBS_PER_PACK = 100_000
 # write an index every so many packs, so a crash mid-backup keeps most uploaded data usable
 INDEX_EVERY_PACKS = 64
+# packs finished but not yet stored: bounds memory while the network is slower than the CPU
+MAX_PENDING_UPLOADS = 3
+
+# (blob id, sealed bytes or None when already stored, uncompressed length, plaintext size)
+Sealed = tuple[bytes, bytes | None, int, int]
 
 
 class BlobWriter:
@@ -43,7 +49,9 @@ class BlobWriter:
         self._seal_pool = ThreadPoolExecutor(n, thread_name_prefix="seal")
         self._upload_pool = ThreadPoolExecutor(2, thread_name_prefix="upload")
         self._sealing: deque[tuple[str, Future]] = deque()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # pending set and index
+        self._pack_lock = threading.Lock()  # packers and counters
+        self._upload_slots = threading.Semaphore(MAX_PENDING_UPLOADS)
         self._uploading: deque[Future] = deque()
         self._packers = {DATA: PackBuilder(repo.key), TREE: PackBuilder(repo.key)}
         self._pending: dict[str, set[bytes]] = {DATA: set(), TREE: set()}
@@ -58,7 +66,8 @@ class BlobWriter:
         with self._lock:
             return blob_id in self._pending[btype] or self.repo.index.has(btype, blob_id)
 
-    def _process(self, btype: str, data: bytes) -> tuple[bytes, bytes | None, int, int]:
+    def process(self, btype: str, data: bytes | memoryview) -> Sealed:
+        """Hash, dedup and seal one blob (any thread). None instead of bytes if already stored."""
         blob_id = hashlib.sha256(data).digest()
         with self._lock:
             if blob_id in self._pending[btype] or (
@@ -69,9 +78,56 @@ class BlobWriter:
         sealed, ulen = seal_blob(self.repo.key, data, compress=self.repo.version >= 2)
         return blob_id, sealed, ulen, len(data)
 
-    def _process_file(self, path: bytes | str) -> tuple[bytes, bytes | None, int, int]:
+    def accept(self, btype: str, result: Sealed) -> None:
+        """Put a sealed blob into the current pack of its type (any thread)."""
+        blob_id, sealed, ulen, size = result
+        if sealed is None:
+            return
+        full = None
+        with self._pack_lock:
+            self.new_blobs[btype] += 1
+            self.added_plain += size
+            packer = self._packers[btype]
+            packer.add(blob_id, btype, sealed, ulen)
+            if len(packer) >= self.pack_size or len(packer.blobs) >= MAX_BLOBS_PER_PACK:
+                full = packer
+                self._packers[btype] = PackBuilder(self.repo.key)
+        if full is not None:
+            self._submit_upload(full)
+
+    def _submit_upload(self, packer: PackBuilder) -> None:
+        self._upload_slots.acquire()
+        fut = self._upload_pool.submit(self._finish_pack, packer)
+        with self._pack_lock:
+            self._uploading.append(fut)
+            done = []
+            while self._uploading and self._uploading[0].done():
+                done.append(self._uploading.popleft())
+        for f in done:
+            f.result()  # a failed upload stops the backup now, not at the end
+
+    def _finish_pack(self, packer: PackBuilder) -> None:
+        try:
+            # header sealing and the pack's SHA-256 run here, off the threads that feed packs
+            pack_id, data, blobs = packer.finalize()
+            self.repo.backend.save(FileType.PACK, pack_id, data)
+            write_index = False
+            with self._lock:
+                self.added_bytes += len(data)
+                self.repo.index.add_pack(pack_id, blobs)
+                for b in blobs:
+                    self._pending[b.type].discard(b.id)
+                self.new_packs[pack_id] = blobs
+                self._unindexed[pack_id] = blobs
+                write_index = self.auto_index and len(self._unindexed) >= INDEX_EVERY_PACKS
+            if write_index:
+                self._write_index()
+        finally:
+            self._upload_slots.release()
+
+    def _process_file(self, path: bytes | str) -> Sealed:
         with open(path, "rb") as f:
-            return self._process(DATA, f.read())
+            return self.process(DATA, f.read())
 
     def _queue(self, btype: str, fut: Future) -> Future:
         self._sealing.append((btype, fut))
@@ -80,12 +136,11 @@ class BlobWriter:
         return fut
 
     def save(self, btype: str, data: bytes) -> Future:
-        """Hash, dedup and seal a blob in a worker. The future's result is
-        (blob id, sealed or None, uncompressed length, plaintext size).
+        """Hash, dedup and seal a blob in a worker; the future's result is a `Sealed`.
 
         `data` must not be mutated afterwards.
         """
-        return self._queue(btype, self._seal_pool.submit(self._process, btype, data))
+        return self._queue(btype, self._seal_pool.submit(self.process, btype, data))
 
     def save_small_file(self, path: bytes | str) -> Future:
         """A whole file as one data blob, read in the worker too (small-file syscalls overlap)."""
@@ -96,61 +151,38 @@ class BlobWriter:
 
     def _drain_one_sealed(self) -> None:
         btype, fut = self._sealing.popleft()
-        blob_id, sealed, ulen, size = fut.result()
-        if sealed is None:
-            return
-        self.new_blobs[btype] += 1
-        self.added_plain += size
-        packer = self._packers[btype]
-        packer.add(blob_id, btype, sealed, ulen)
-        if len(packer) >= self.pack_size or len(packer.blobs) >= MAX_BLOBS_PER_PACK:
-            self._upload(btype)
-
-    def _upload(self, btype: str) -> None:
-        packer = self._packers[btype]
-        if not packer.blobs:
-            return
-        self._packers[btype] = PackBuilder(self.repo.key)
-        fut = self._upload_pool.submit(self._finish_pack, packer)
-        self._uploading.append(fut)
-        # bound memory: at most a few packs waiting for the network
-        while len(self._uploading) > 2:
-            self._drain_one_upload()
-
-    def _finish_pack(self, packer: PackBuilder) -> tuple[str, list[Blob], int]:
-        # header sealing and the pack's SHA-256 run here, off the thread that feeds the pool
-        pack_id, data, blobs = packer.finalize()
-        self.repo.backend.save(FileType.PACK, pack_id, data)
-        return pack_id, blobs, len(data)
-
-    def _drain_one_upload(self) -> None:
-        pack_id, blobs, size = self._uploading.popleft().result()
-        self.added_bytes += size
-        with self._lock:
-            self.repo.index.add_pack(pack_id, blobs)
-            for b in blobs:
-                self._pending[b.type].discard(b.id)
-        self.new_packs[pack_id] = blobs
-        self._unindexed[pack_id] = blobs
-        if self.auto_index and len(self._unindexed) >= INDEX_EVERY_PACKS:
-            self._write_index()
+        try:
+            result = fut.result()
+        except OSError:
+            return  # the archiver reports unreadable files when it collects this future
+        self.accept(btype, result)
 
     def _write_index(self) -> None:
-        if not self._unindexed:
+        with self._lock:
+            batch, self._unindexed = self._unindexed, {}
+        if not batch:
             return
-        name = self.repo.save_unpacked(FileType.INDEX, index_json(self._unindexed))
-        self.repo.index.files[name] = list(self._unindexed)
-        self.index_ids.append(name)
-        self._unindexed = {}
+        name = self.repo.save_unpacked(FileType.INDEX, index_json(batch))
+        with self._lock:
+            self.repo.index.files[name] = list(batch)
+            self.index_ids.append(name)
 
     def flush(self) -> None:
         """Upload everything queued and write the index that makes it visible."""
         while self._sealing:
             self._drain_one_sealed()
         for btype in (DATA, TREE):
-            self._upload(btype)
-        while self._uploading:
-            self._drain_one_upload()
+            with self._pack_lock:
+                packer = self._packers[btype]
+                self._packers[btype] = PackBuilder(self.repo.key)
+            if packer.blobs:
+                self._submit_upload(packer)
+        while True:
+            with self._pack_lock:
+                if not self._uploading:
+                    break
+                fut = self._uploading.popleft()
+            fut.result()
         if self.auto_index:
             self._write_index()
 
