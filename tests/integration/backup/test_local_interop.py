@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -143,4 +144,26 @@ def test_excludes_and_one_file_system(local_repo, dataset, tmp_path, restic_fact
     assert str(dataset / "cache.tmp") not in listed
     assert str(dataset / "sub") in listed and str(dataset / "sub" / "deeper") not in listed
     assert not any("mounted" in p for p in listed)
+    restic.run("check", "--read-data")
+
+
+def test_unreadable_file_is_reported_and_the_rest_is_saved(local_repo, dataset, monkeypatch):
+    # Tests run as root, for whom no permission bit makes a file unreadable; so the read of one
+    # file is made to fail the way a vanished or EACCES file fails (OSError from open).
+    repo, restic = local_repo
+    real_open = open
+
+    def flaky_open(path, *args, **kwargs):
+        if os.fsdecode(path).endswith("text.txt") or os.fsdecode(path).endswith("random.bin"):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", flaky_open)
+    repo.load_index()
+    with Lock(repo):
+        summary = Archiver(repo).snapshot([str(dataset)])
+    monkeypatch.undo()
+    assert len(summary.errors) == 2 and all("Permission denied" in e for e in summary.errors)
+    listed = restic.run("ls", summary.snapshot_id).stdout.splitlines()
+    assert str(dataset / "empty") in listed and str(dataset / "text.txt") not in listed
     restic.run("check", "--read-data")
