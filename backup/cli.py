@@ -346,10 +346,18 @@ def restore(
 @_policy_options
 @click.option("--prune", "do_prune", is_flag=True, help="Prune right after.")
 @click.option("--dry-run", is_flag=True, help="Only show what would be removed.")
+@click.option("--tag", "only_tags", multiple=True, help="Only consider snapshots with this tag.")
+@click.option("--host", "only_host", help="Only consider snapshots of this host.")
 @pass_settings
 @clean_errors
 def forget(
-    s: Settings, snapshot_ids: tuple[str, ...], do_prune: bool, dry_run: bool, **keep: Any
+    s: Settings,
+    snapshot_ids: tuple[str, ...],
+    do_prune: bool,
+    dry_run: bool,
+    only_tags: tuple[str, ...],
+    only_host: str | None,
+    **keep: Any,
 ) -> None:
     """Remove snapshots by ID or by a keep policy (restic semantics)."""
     from backup.forget import apply_policy
@@ -360,7 +368,12 @@ def forget(
     repo = s.open()
     policy = _policy(keep)
     with Lock(repo, exclusive=True):
-        snaps = list(repo.snapshots())
+        snaps = [
+            (sid, snap)
+            for sid, snap in repo.snapshots()
+            if (not only_tags or set(only_tags) & set(snap.get("tags") or []))
+            and (not only_host or snap.get("hostname") == only_host)
+        ]
         if snapshot_ids:
             ids = {resolve_snapshot(repo, ref)[0] for ref in snapshot_ids}
             remove = [x for x in snaps if x[0] in ids]

@@ -43,3 +43,23 @@ def test_policy_matches_restic(local_repo, tmp_path, policy, args):
     report = restic.json("forget", "--dry-run", *args)
     assert sorted(s["id"] for s in report[0]["keep"]) == sorted(k for k, _ in keep)
     assert sorted(s["id"] for s in report[0]["remove"] or []) == sorted(r for r, _ in remove)
+
+
+def test_forget_only_tagged_snapshots_via_cli(local_repo, tmp_path, password):
+    from click.testing import CliRunner
+
+    from backup.cli import cli
+
+    repo, restic = local_repo
+    src = tmp_path / "src"
+    src.mkdir()
+    repo.load_index()
+    for tags in (["db"], ["db"], ["files"], ["db"]):
+        Archiver(repo).snapshot([str(src)], tags=tags)
+    pw = tmp_path / "pw"
+    pw.write_text(password)
+    env = {"EYESHOTS_BACKUP_REPOSITORY": restic.repo, "EYESHOTS_BACKUP_PASSWORD_FILE": str(pw)}
+    out = CliRunner().invoke(cli, ["--json", "forget", "--tag", "db", "--keep-last", "1"], env=env)
+    assert out.exit_code == 0, out.output
+    left = restic.json("snapshots")
+    assert sorted(tuple(s["tags"]) for s in left) == [("db",), ("files",)]
