@@ -13,6 +13,10 @@ from importlib.metadata import version
 
 import click
 
+from provision.commands import provision, up
+from provision.errors import OperatorError
+from provision.sandbox.cli import sandbox
+
 # name -> "module:attribute" of a click command or group, loaded on first use
 LAZY_COMMANDS: dict[str, str] = {
     "app": "app.cli:cli",
@@ -54,5 +58,24 @@ def cli() -> None:
     """Provision, deploy, monitor and back up the Eye Shots platform."""
 
 
+cli.add_command(sandbox)
+cli.add_command(provision)
+cli.add_command(up)
+
+
 def main() -> None:
-    cli()
+    try:
+        cli(prog_name="eyeshots", standalone_mode=False)
+    except OperatorError as error:
+        click.echo(f"eyeshots: error: {error}", err=True)
+        raise SystemExit(error.exit_code) from None
+    except click.exceptions.Abort:
+        click.echo("eyeshots: aborted", err=True)
+        raise SystemExit(130) from None
+    except click.UsageError as error:
+        command = error.ctx.command_path if error.ctx else "eyeshots"
+        click.echo(f"eyeshots: error: {error.format_message()}; see `{command} --help`", err=True)
+        raise SystemExit(error.exit_code) from None
+    except click.ClickException as error:
+        error.show()
+        raise SystemExit(error.exit_code) from None

@@ -1,0 +1,100 @@
+"""`eyeshots provision` and `eyeshots up`: the operator's main jobs."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from provision import inventory as inventories
+from provision import runner
+from provision.errors import OperatorError
+from provision.paths import INVENTORIES_DIR
+from provision.sandbox import machine as sandbox
+from provision.sandbox.cli import ssh_command
+
+LOCAL_INVENTORY = INVENTORIES_DIR / "local"
+
+
+def _report(result: runner.RunResult, dry: bool) -> None:
+    verb = "would change" if dry else "changed"
+    click.echo(
+        f"\n{len(result.changed)} operations {verb}, {result.unchanged} already in place, {len(result.errors)} errors ({result.seconds} s)"
+    )
+    for line in result.changed:
+        click.echo(f"  {verb}: {line}")
+    for line in result.errors:
+        click.echo(f"  error: {line}", err=True)
+
+
+def provision_inventory(
+    path: str, dry: bool = False, diff: bool = False, limit: str | None = None
+) -> runner.RunResult:
+    found = runner.targets(inventories.load(path), limit=limit)
+    for target in found:
+        click.echo(f"==> {target.name}: {target.user}@{target.address}:{target.port}", err=True)
+    result = runner.run(found, dry=dry, diff=diff)
+    _report(result, dry)
+    if result.errors:
+        raise OperatorError(
+            f"provisioning failed on {len(result.errors)} operation(s); see the log above",
+            exit_code=1,
+        )
+    return result
+
+
+@click.command()
+@click.option(
+    "-i",
+    "--inventory",
+    "inventory_path",
+    required=True,
+    type=click.Path(),
+    help="Inventory directory (e.g. inventories/production).",
+)
+@click.option(
+    "--dry",
+    is_flag=True,
+    help="Show what would change, with diffs of config files; change nothing.",
+)
+@click.option("--diff", is_flag=True, help="Show diffs of config files as they change.")
+@click.option("--limit", default=None, help="Only this inventory host.")
+def provision(inventory_path: str, dry: bool, diff: bool, limit: str | None) -> None:
+    """Harden and configure the hosts of an inventory (pyinfra over SSH)."""
+    provision_inventory(inventory_path, dry=dry, diff=diff, limit=limit)
+
+
+@click.command()
+@click.option(
+    "--suite",
+    default="bookworm",
+    show_default=True,
+    help="Debian/Ubuntu suite for the sandbox image.",
+)
+def up(suite: str) -> None:
+    """Boot the local sandbox VPS and provision it: the whole job on one machine."""
+    started = time.monotonic()
+    local = inventories.load(LOCAL_INVENTORY)
+    names = sorted(
+        {
+            h.variables["eyeshots_sandbox"]
+            for h in local.hosts
+            if h.variables.get("eyeshots_sandbox")
+        }
+    )
+    if not names:
+        raise OperatorError(f"{LOCAL_INVENTORY}/hosts.yml names no eyeshots_sandbox machine")
+    for name in names:
+        machine, started_now = sandbox.up(name, suite=suite)
+        state = f"booted in {machine.boot_seconds} s" if started_now else "already running"
+        click.echo(f"==> sandbox {name}: {machine.address} ({state})", err=True)
+    result = provision_inventory(str(LOCAL_INVENTORY))
+    admin = local.hosts[0].variables["admin_user"]
+    click.echo(f"\nDone in {time.monotonic() - started:.1f} s. The sandbox VPS is provisioned:")
+    for name in names:
+        machine = sandbox.require(name)
+        click.echo(f"  {name}: {machine.address}, admin user {admin} (key-only SSH, sudo)")
+        click.echo(f"    shell: eyeshots sandbox ssh {name} -u {admin}")
+        click.echo(f"    ssh:   {' '.join(ssh_command(machine, admin, []))}")
+    click.echo(f"  remove it all: eyeshots sandbox down {' '.join(names)}")
+    del result

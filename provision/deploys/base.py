@@ -1,0 +1,107 @@
+"""roles/base with pyinfra: packages, hostname, time, journald, unattended upgrades, admin user."""
+
+from __future__ import annotations
+
+from pyinfra import host, logger
+from pyinfra.api import deploy
+from pyinfra.operations import apt, files, server, systemd
+
+from provision.deploys import variables
+from provision.facts.host import Container
+from provision.operations import config
+from provision.templating import render
+
+ROLE = "base"
+
+
+@deploy("base")
+def apply() -> None:
+    v = variables()
+    apt.update(name="Refresh apt package lists", cache_time=v["base_apt_cache_valid_time"])
+    apt.packages(name="Install base packages", packages=v["base_packages"], no_recommends=True)
+
+    hostname = v["base_hostname"]
+    server.hostname(name="Set the hostname", hostname=hostname)
+    files.line(
+        name="Resolve the hostname locally",
+        path="/etc/hosts",
+        line=r"^127\.0\.1\.1\s",
+        replace=f"127.0.1.1 {hostname}",
+    )
+    server.timezone(name="Set the timezone", timezone=v["base_timezone"])
+
+    _time_sync(v)
+    _journald(v)
+    _unattended_upgrades(v)
+    _admin_user(v)
+
+
+def _time_sync(v: dict) -> None:
+    conf = config.file(
+        name="Configure NTP servers",
+        content=render(ROLE, "timesyncd.conf.j2", v),
+        dest="/etc/systemd/timesyncd.conf.d/50-eyeshots.conf",
+    )
+    container = host.get_fact(Container)
+    if container:
+        # A container cannot set the clock; systemd skips timesyncd there by its own condition.
+        logger.info(
+            f"[{host.name}] time sync: in a {container} container, the host's clock is used"
+        )
+        systemd.service(
+            name="Enable time sync", service="systemd-timesyncd", enabled=True, running=None
+        )
+        return
+    systemd.service(name="Run time sync", service="systemd-timesyncd", running=True, enabled=True)
+    systemd.service(
+        name="Restart time sync on new servers",
+        service="systemd-timesyncd",
+        restarted=True,
+        _if=conf.did_change,
+    )
+
+
+def _journald(v: dict) -> None:
+    conf = config.file(
+        name="Bound the journal's disk use",
+        content=render(ROLE, "journald.conf.j2", v),
+        dest="/etc/systemd/journald.conf.d/50-eyeshots.conf",
+    )
+    systemd.service(
+        name="Restart journald on new limits",
+        service="systemd-journald",
+        restarted=True,
+        _if=conf.did_change,
+    )
+
+
+def _unattended_upgrades(v: dict) -> None:
+    config.file(
+        name="Schedule unattended security upgrades",
+        content=render(ROLE, "20auto-upgrades.j2", v),
+        dest="/etc/apt/apt.conf.d/20auto-upgrades",
+    )
+    config.file(
+        name="Set the unattended upgrade policy",
+        content=render(ROLE, "52unattended-upgrades-eyeshots.j2", v),
+        dest="/etc/apt/apt.conf.d/52unattended-upgrades-eyeshots",
+    )
+
+
+def _admin_user(v: dict) -> None:
+    user = v["admin_user"]
+    server.user(
+        name=f"Admin user {user} with the operator's SSH keys",
+        user=user,
+        shell="/bin/bash",
+        create_home=True,
+        public_keys=v["admin_authorized_keys"],
+        delete_keys=True,
+    )
+    config.file(
+        name=f"Let {user} use sudo",
+        content=render(ROLE, "sudoers.j2", v),
+        dest="/etc/sudoers.d/90-eyeshots-admin",
+        mode="0440",
+        validate="visudo -cf %s",
+    )

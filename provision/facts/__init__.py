@@ -1,0 +1,1 @@
+"""pyinfra facts pyinfra itself lacks."""

@@ -1,0 +1,1 @@
+"""pyinfra operations pyinfra itself lacks: validated config files, UFW."""
