@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import boto3
@@ -39,6 +40,8 @@ class S3Backend(Backend):
             read_timeout=60,
             max_pool_connections=8,
         )
+        # never fall back to instance-metadata credential lookups (a network probe)
+        os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
         self.client = boto3.client(
             "s3",
             endpoint_url=endpoint,

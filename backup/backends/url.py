@@ -39,6 +39,11 @@ def open_backend(
         path = parts.path.strip("/").split("/", 1)
         if not parts.netloc or not path[0]:
             raise LocationError(f"{url}: expected s3:https://host/bucket[/prefix]")
+        if not env.get("AWS_ACCESS_KEY_ID") or not env.get("AWS_SECRET_ACCESS_KEY"):
+            # explicit keys only: boto3's fallback chain would probe cloud metadata endpoints
+            raise LocationError(
+                f"{url}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for S3 access"
+            )
         backend = s3.S3Backend(
             f"{parts.scheme}://{parts.netloc}",
             path[0],

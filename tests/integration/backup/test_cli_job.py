@@ -175,6 +175,15 @@ def test_commands_agree_with_restic(local_repo, env, dataset, tmp_path):
         (["snapshots"], {"EYESHOTS_BACKUP_PASSWORD_FILE": "/nonexistent/pw"}, "password file"),
         (["restore", "deadbeef", "--target", "/tmp/x"], {}, "no match"),
         (["init"], {}, "already initialized"),
+        (
+            ["snapshots"],
+            {
+                "EYESHOTS_BACKUP_REPOSITORY": "s3:http://127.0.0.1:9/b/p",
+                "AWS_ACCESS_KEY_ID": None,
+                "AWS_SECRET_ACCESS_KEY": None,
+            },
+            "AWS_ACCESS_KEY_ID",
+        ),
     ],
 )
 def test_bad_input_one_line_error(local_repo, env, args, env_over, message):
