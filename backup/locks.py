@@ -28,6 +28,10 @@ class LockConflict(RepositoryError):
     pass
 
 
+class LockLost(RepositoryError):
+    """The lock could not be refreshed in time; others may already consider it stale."""
+
+
 @dataclass
 class LockInfo:
     id: str
@@ -107,6 +111,7 @@ class Lock:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._mutex = threading.Lock()
+        self.last_refresh = 0.0
 
     def _doc(self) -> dict:
         doc = {
@@ -124,6 +129,7 @@ class Lock:
 
     def acquire(self) -> Lock:
         self.id = self.repo.save_unpacked(FileType.LOCK, self._doc())
+        self.last_refresh = time.monotonic()
         try:
             # give concurrent lockers time to write theirs before looking
             time.sleep(WAIT_BEFORE_CHECK)
@@ -136,6 +142,7 @@ class Lock:
         except BaseException:
             self.release()
             raise
+        self.repo.guards.append(self.ensure_valid)
         self._thread = threading.Thread(target=self._refresher, name="lock-refresh", daemon=True)
         self._thread.start()
         return self
@@ -152,13 +159,24 @@ class Lock:
             if self.id is None:
                 return
             new_id = self.repo.save_unpacked(FileType.LOCK, self._doc())
+            self.last_refresh = time.monotonic()
             old, self.id = self.id, new_id
             try:
                 self.repo.backend.remove(FileType.LOCK, old)
             except NotFoundError:
                 pass
 
+    def ensure_valid(self) -> None:
+        """Refuse further writes once the lock may look stale to others (restic >= 0.16)."""
+        if time.monotonic() - self.last_refresh > STALE_AFTER - REFRESH_INTERVAL:
+            raise LockLost(
+                "the repository lock could not be refreshed for too long; stopping before "
+                "a concurrent prune could remove what this run writes"
+            )
+
     def release(self) -> None:
+        if self.ensure_valid in self.repo.guards:
+            self.repo.guards.remove(self.ensure_valid)
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()

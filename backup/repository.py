@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from backup import compression
 from backup.backends.base import Backend, FileType, NotFoundError
@@ -35,6 +35,8 @@ class Repository:
         self.key_id = key_id
         self.index = Index()
         self.version = int(config["version"])
+        # checks run before every write of data, index or snapshot (held locks register here)
+        self.guards: list[Callable[[], None]] = []
 
     # --- creation and opening -------------------------------------------------------------
 
@@ -99,7 +101,13 @@ class Repository:
             raw = b"\x02" + compression.compress(raw)
         return self.key.seal(raw)
 
+    def check_guards(self) -> None:
+        for guard in list(self.guards):
+            guard()
+
     def save_unpacked(self, ftype: FileType, obj: dict) -> str:
+        if ftype is not FileType.LOCK:
+            self.check_guards()
         data = self.encode_unpacked(obj)
         name = hashlib.sha256(data).hexdigest()
         self.backend.save(ftype, name, data)

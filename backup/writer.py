@@ -110,6 +110,7 @@ class BlobWriter:
         try:
             # header sealing and the pack's SHA-256 run here, off the threads that feed packs
             pack_id, data, blobs = packer.finalize()
+            self.repo.check_guards()
             self.repo.backend.save(FileType.PACK, pack_id, data)
             write_index = False
             with self._lock:

@@ -167,3 +167,23 @@ def test_lock_is_refreshed_and_stale_locks_are_removed_by_unlock(local_repo):
     assert len(removed) == 1 and [lk.id for lk in list_locks(repo)] == [lock.id]
     lock.release()
     restic.run("check")
+
+
+def test_backup_stops_when_its_lock_could_not_be_refreshed(local_repo, tmp_path):
+    from backup.locks import STALE_AFTER, LockLost
+
+    repo, restic = local_repo
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "f").write_bytes(os.urandom(100_000))
+    repo.load_index()
+    lock = Lock(repo).acquire()
+    try:
+        # as if refreshes had failed for 30 minutes (standby, network outage)
+        lock.last_refresh -= STALE_AFTER
+        with pytest.raises(LockLost):
+            Archiver(repo).snapshot([str(src)])
+    finally:
+        lock.release()
+    assert repo.list_ids(FileType.SNAPSHOT) == []
+    restic.run("check")
