@@ -148,8 +148,10 @@ class Restorer:
         self, tree_id: bytes, prefix: bytes, incs: list[bytes]
     ) -> Iterator[tuple[bytes, dict]]:
         for node in self.repo.load_tree(tree_id).get("nodes") or []:
-            path = prefix + b"/" + node_name(node)
-            if b"/../" in path + b"/" or node_name(node) in (b"", b".", b".."):
+            name = node_name(node)
+            path = prefix + b"/" + name
+            # a damaged or hostile tree must not write outside the target
+            if b"/" in name or b"\0" in name or name in (b"", b".", b".."):
                 self.result.errors.append(f"{os.fsdecode(path)}: unsafe name, skipped")
                 continue
             take, descend = _selected(path, incs)

@@ -167,3 +167,35 @@ def test_unreadable_file_is_reported_and_the_rest_is_saved(local_repo, dataset, 
     listed = restic.run("ls", summary.snapshot_id).stdout.splitlines()
     assert str(dataset / "empty") in listed and str(dataset / "text.txt") not in listed
     restic.run("check", "--read-data")
+
+
+def test_restore_refuses_names_escaping_the_target(local_repo, tmp_path):
+    from backup.pack import TREE
+    from backup.tree import encode_tree
+    from backup.writer import BlobWriter
+
+    repo, _ = local_repo
+    repo.load_index()
+    writer = BlobWriter(repo)
+    blob = writer.save_sync("data", b"owned\n").hex()
+    evil = {
+        "type": "file",
+        "mode": 0o644,
+        "mtime": "2026-01-01T00:00:00Z",
+        "atime": "2026-01-01T00:00:00Z",
+        "ctime": "2026-01-01T00:00:00Z",
+        "uid": 0,
+        "gid": 0,
+        "size": 6,
+        "content": [blob],
+    }
+    tree = writer.save_sync(
+        TREE, encode_tree([{**evil, "name": "../escaped"}, {**evil, "name": "ok"}])
+    )
+    writer.flush()
+    writer.close()
+    target = tmp_path / "t" / "inner"
+    result = Restorer(repo).restore({"tree": tree.hex()}, str(target))
+    assert (target / "ok").read_text() == "owned\n"
+    assert not (tmp_path / "t" / "escaped").exists()
+    assert any("unsafe name" in e for e in result.errors)
