@@ -9,6 +9,7 @@ outcome for Prometheus. The drill restores a snapshot to scratch space and verif
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -29,6 +30,8 @@ from backup.progress import Progress
 from backup.prune import prune
 from backup.repository import Repository
 from backup.restorer import Restorer, resolve_snapshot
+
+log = logging.getLogger(__name__)
 
 METRICS_FILE = "eyeshots_backup.prom"
 DRILL_METRICS_FILE = "eyeshots_backup_drill.prom"
@@ -150,9 +153,14 @@ def run_job(open_repo: Callable[[], Repository], cfg: JobConfig) -> JobResult:
         result.seconds = time.monotonic() - start
         if ok:
             state["last_success"] = time.time()
-        _save_state(state_file, state)
-        if cfg.textfile_dir:
-            _write_job_metrics(Path(cfg.textfile_dir) / METRICS_FILE, result, ok, state)
+        try:
+            _save_state(state_file, state)
+            if cfg.textfile_dir:
+                _write_job_metrics(Path(cfg.textfile_dir) / METRICS_FILE, result, ok, state)
+        except OSError as e:
+            # never hide the run's own outcome behind a metrics-file problem
+            log.error("cannot record the run's outcome: %s", e)
+            result.errors.append(f"metrics/state not written: {e}")
         if cfg.sqlite or cfg.pg_dsn:
             shutil.rmtree(cfg.staging_dir, ignore_errors=True)
 
