@@ -15,6 +15,7 @@ import socket
 import stat
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -46,6 +47,25 @@ class Summary:
     snapshot_id: str = ""
     parent: str | None = None
     seconds: float = 0.0
+
+
+# small files go to the workers in batches: one task per file costs more than reading it
+BATCH_FILES = 64
+BATCH_BYTES = 8 * 1024 * 1024
+MAX_BATCHES_IN_FLIGHT = 8
+
+
+@dataclass
+class _Batch:
+    paths: list[bytes] = field(default_factory=list)
+    size: int = 0
+    future: Future | None = None
+
+
+@dataclass
+class _Slot:
+    batch: _Batch
+    index: int
 
 
 class Excluder:
@@ -94,6 +114,8 @@ class Archiver:
         self._local = threading.local()
         # large files are chunked in their own threads; the chunker releases the GIL
         self._file_pool = ThreadPoolExecutor(2, thread_name_prefix="chunk")
+        self._batch = _Batch()
+        self._batches: deque[Future] = deque()
         self.summary = Summary()
         self._root_devs: set[int] = set()
 
@@ -160,13 +182,20 @@ class Archiver:
         return {node_name(n): n for n in self.repo.load_tree(tree_id).get("nodes") or []}
 
     def _save_tree(self, nodes: list[dict]) -> bytes:
+        self._submit_batch()  # this directory's small files must be on their way
         kept = []
         for node in nodes:
             content = node.get("content")
-            if content and isinstance(content[0], Future):
+            if content and isinstance(content[0], Future | _Slot):
                 results: list[tuple[bytes, int]] = []
                 try:
                     for c in content:
+                        if isinstance(c, _Slot):
+                            r = c.batch.future.result()[c.index]
+                            if isinstance(r, OSError):
+                                raise r
+                            results.append(r)
+                            continue
                         r = c.result()
                         results.extend(r if isinstance(r, list) else [(r[0], r[3])])
                 except OSError as e:
@@ -280,8 +309,28 @@ class Archiver:
         if st.st_size == 0:
             return []
         if st.st_size < MIN_SIZE:
-            return [self.writer.save_small_file(path)]
+            return [self._batch_slot(path, st.st_size)]
         return [self._file_pool.submit(self._chunk_file, path)]
+
+    def _batch_slot(self, path: bytes, size: int) -> _Slot:
+        batch = self._batch
+        batch.paths.append(path)
+        batch.size += size
+        slot = _Slot(batch, len(batch.paths) - 1)
+        if len(batch.paths) >= BATCH_FILES or batch.size >= BATCH_BYTES:
+            self._submit_batch()
+        return slot
+
+    def _submit_batch(self) -> None:
+        batch, self._batch = self._batch, _Batch()
+        if not batch.paths:
+            return
+        batch.future = self.writer.save_small_files(batch.paths)
+        self._batches.append(batch.future)
+        while len(self._batches) > MAX_BATCHES_IN_FLIGHT:
+            self._batches.popleft().result()
+        while self._batches and self._batches[0].done():
+            self._batches.popleft()
 
     def _chunk_file(self, path: bytes) -> list[tuple[bytes, int]]:
         """Chunk, hash, seal and pack a large file, all in one of the file threads."""

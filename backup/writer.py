@@ -147,6 +147,26 @@ class BlobWriter:
         """A whole file as one data blob, read in the worker too (small-file syscalls overlap)."""
         return self._queue(DATA, self._seal_pool.submit(self._process_file, path))
 
+    def save_small_files(self, paths: list[bytes]) -> Future:
+        """Many small files in one worker task: each becomes one data blob, packed right there.
+
+        The future's result has, per path, (blob id, size) or the OSError that reading raised.
+        One task per batch instead of per file keeps the feeding thread's overhead small.
+        """
+        return self._seal_pool.submit(self._small_batch, paths)
+
+    def _small_batch(self, paths: list[bytes]) -> list[tuple[bytes, int] | OSError]:
+        out: list[tuple[bytes, int] | OSError] = []
+        for path in paths:
+            try:
+                result = self._process_file(path)
+            except OSError as e:
+                out.append(e)
+                continue
+            self.accept(DATA, result)
+            out.append((result[0], result[3]))
+        return out
+
     def save_sync(self, btype: str, data: bytes) -> bytes:
         return self.save(btype, data).result()[0]
 
