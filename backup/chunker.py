@@ -9,7 +9,6 @@ restic; only dedup between restic-written and engine-written copies of a file is
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 from pyfastcdc import FastCDC
@@ -32,7 +31,3 @@ class Chunker:
         with open(path, "rb") as f:
             for chunk in self._cdc.cut_stream(f):
                 yield bytes(chunk.data)
-
-
-def file_chunks(chunker: Chunker, path: str | bytes) -> Iterator[bytes]:
-    return chunker.chunks(path, os.stat(path).st_size)

@@ -143,10 +143,6 @@ class BlobWriter:
         """
         return self._queue(btype, self._seal_pool.submit(self.process, btype, data))
 
-    def save_small_file(self, path: bytes | str) -> Future:
-        """A whole file as one data blob, read in the worker too (small-file syscalls overlap)."""
-        return self._queue(DATA, self._seal_pool.submit(self._process_file, path))
-
     def save_small_files(self, paths: list[bytes]) -> Future:
         """Many small files in one worker task: each becomes one data blob, packed right there.
 
