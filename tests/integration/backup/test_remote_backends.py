@@ -78,3 +78,57 @@ def test_sftp_outage_fails_cleanly_and_leaves_no_lock(ssh_server, tmp_path, pass
     with Lock(repo):
         Archiver(repo).snapshot([str(src)])
     assert len(repo.list_ids(FileType.SNAPSHOT)) == 1
+
+
+@pytest.mark.parametrize("remote_repo", ["s3", "sftp"], indirect=True)
+def test_job_and_drill_against_remote(remote_repo, dataset, tmp_path, password):
+    import json
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from backup.cli import cli
+
+    _, restic, url, server = remote_repo
+    db = tmp_path / "app.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE t (x)")
+    con.execute("INSERT INTO t VALUES (1)")
+    con.commit()
+    pw = tmp_path / "pw"
+    pw.write_text(password)
+    env = {
+        **server.env,
+        "EYESHOTS_BACKUP_REPOSITORY": url,
+        "EYESHOTS_BACKUP_PASSWORD_FILE": str(pw),
+    }
+    run = CliRunner().invoke(
+        cli,
+        [
+            "--json",
+            "run",
+            "--sqlite",
+            str(db),
+            "--files",
+            str(dataset),
+            "--staging-dir",
+            str(tmp_path / "st" / "staging"),
+            "--state-dir",
+            str(tmp_path / "st"),
+            "--textfile-dir",
+            str(tmp_path / "tf"),
+            "--keep-daily",
+            "7",
+        ],
+        env=env,
+        catch_exceptions=False,
+    )
+    assert run.exit_code == 0, run.output
+    assert json.loads(run.output)["check_ok"] is True
+    drill = CliRunner().invoke(cli, ["--json", "restore-drill", "--textfile-dir", ""], env=env)
+    assert drill.exit_code == 0, drill.output
+    report = json.loads(drill.output)
+    assert report["ok"] and report["sqlite_ok"] == [
+        str((tmp_path / "st" / "staging" / "app.db").relative_to("/"))
+    ]
+    restic.run("check", "--read-data")
