@@ -130,6 +130,8 @@ class Archiver:
         time_ns: int | None = None,
     ) -> Summary:
         start = time.monotonic()
+        # like restic, a snapshot is stamped with the time its backup started
+        time_ns = time_ns or time.time_ns()
         hostname = hostname or socket.gethostname()
         abs_paths = [os.path.abspath(p) for p in paths]
         for p in abs_paths:
@@ -151,8 +153,10 @@ class Archiver:
             self._file_pool.shutdown(wait=True, cancel_futures=True)
             self.writer.close()
             self.progress.done()
-        snap: dict = {
-            "time": format_ns(time_ns or time.time_ns()),
+        snap: dict = {"time": format_ns(time_ns)}
+        if parent:
+            snap["parent"] = parent
+        snap |= {
             "tree": tree_id.hex(),
             "paths": abs_paths,
             "hostname": hostname,
@@ -160,8 +164,6 @@ class Archiver:
             "uid": os.getuid(),
             "gid": os.getgid(),
         }
-        if parent:
-            snap = {"time": snap["time"], "parent": parent, **{k: snap[k] for k in list(snap)[1:]}}
         if self.excludes:
             snap["excludes"] = self.excludes
         if tags:
