@@ -10,9 +10,11 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
@@ -109,6 +111,13 @@ def clean_errors(fn: Callable) -> Callable:
 def cli(ctx: click.Context, repo: str | None, password_file: str | None, as_json: bool) -> None:
     """Encrypted, deduplicated backups in restic's repository format."""
     ctx.obj = Settings(repo, password_file, as_json)
+    if threading.current_thread() is threading.main_thread():
+        # systemd stops units with SIGTERM: unwind so locks are released and metrics written
+        signal.signal(signal.SIGTERM, _terminate)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 pass_settings = click.make_pass_decorator(Settings)

@@ -130,3 +130,30 @@ def test_kill_during_prune(local_repo, tmp_path, password):
     target = tmp_path / "final"
     restic.run("restore", "latest", "--target", str(target))
     assert tree_bytes(target / src.relative_to("/")) == tree_bytes(src)
+
+
+def test_sigterm_during_backup_releases_the_lock(local_repo, tmp_path, password):
+    _, restic = local_repo
+    repo_path = Path(restic.repo)
+    src = tmp_path / "src"
+    random_files(src, 10, 12 * 1024 * 1024)
+    env = cli_env(restic, tmp_path, password)
+    textfile = tmp_path / "textfile"
+    proc = eyeshots(
+        env,
+        "run",
+        str(src),
+        "--textfile-dir",
+        str(textfile),
+        "--state-dir",
+        str(tmp_path / "state"),
+    )
+    deadline = time.monotonic() + 120
+    while not packs(repo_path) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    assert proc.poll() is None, "backup finished before it could be stopped"
+    proc.send_signal(signal.SIGTERM)  # what `systemctl stop` sends
+    assert proc.wait(60) == 128 + signal.SIGTERM
+    assert list((repo_path / "locks").iterdir()) == []
+    assert "eyeshots_backup_last_run_success 0" in (textfile / "eyeshots_backup.prom").read_text()
+    restic.run("check", "--read-data")
