@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -116,6 +117,14 @@ def test_keys_add_list_remove_with_restic(local_repo, password, fast_kdf):
     with pytest.raises(WrongPassword):
         Repository.open(LocalBackend(restic.repo), password.encode())
     restic.run("snapshots")
+    # and a key restic adds (with its own calibrated scrypt parameters) opens here
+    third = restic.repo + "-third-password"
+    Path(third).write_text("third one\n")
+    restic.run("key", "add", "--new-password-file", third)
+    opened = Repository.open(LocalBackend(restic.repo), b"third one")
+    # restic 0.14 stores the MAC's r already clamped; Poly1305 clamps anyway, so only the
+    # AES keys must match exactly
+    assert (opened.key.encrypt, opened.key.mac_k) == (other.key.encrypt, other.key.mac_k)
 
 
 def test_wrong_password_is_clear_and_writes_nothing(local_repo):
