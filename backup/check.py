@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -35,8 +36,12 @@ def check(
     repo: Repository,
     read_data: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    subset: str | None = None,
 ) -> CheckResult:
+    """`subset` reads only part of the data, as restic's --read-data-subset: "n/t" (the n-th
+    of t groups by pack ID, so t runs cover everything) or "p%" (a random share)."""
     res = CheckResult()
+    pick = _subset_filter(subset) if subset else None
     try:
         repo.load_index()
     except (RepositoryError, CryptoError, BackendError, ValueError) as e:
@@ -59,15 +64,33 @@ def check(
 
     _check_snapshots(repo, res)
 
-    if read_data:
-        total = len(repo.index.packs)
-        for n, (pack_id, blobs) in enumerate(sorted(repo.index.packs.items()), 1):
+    if read_data or pick:
+        chosen = sorted(p for p in repo.index.packs.items() if pick is None or pick(p[0]))
+        total = len(chosen)
+        for n, (pack_id, blobs) in enumerate(chosen, 1):
             if pack_id in on_disk:
                 _read_pack(repo, pack_id, blobs, res)
                 res.packs_read += 1
             if progress:
                 progress(n, total)
     return res
+
+
+def _subset_filter(subset: str) -> Callable[[str], bool]:
+    text = subset.strip()
+    try:
+        if text.endswith("%"):
+            share = float(text[:-1]) / 100
+            if not 0 < share <= 1:
+                raise ValueError
+            return lambda _pack_id: random.random() < share
+        n, t = (int(x) for x in text.split("/"))
+        if not 1 <= n <= t:
+            raise ValueError
+    except ValueError as e:
+        raise ValueError(f"read-data subset {subset!r}: expected n/t (1 <= n <= t) or p%") from e
+    # restic's grouping: the first byte of the pack ID, modulo the number of groups
+    return lambda pack_id: int(pack_id[:2], 16) % t == n - 1
 
 
 def _check_snapshots(repo: Repository, res: CheckResult) -> None:

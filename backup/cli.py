@@ -184,6 +184,13 @@ def _policy(kw: dict):  # noqa: ANN202 - a Policy
     help="node_exporter textfile directory for the job's metrics ('' to disable).",
 )
 @click.option("--check-interval-days", type=float, default=7.0, show_default=True)
+@click.option(
+    "--check-read-parts",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Each scheduled check also reads 1/N of the data, a different part each time.",
+)
 @_policy_options
 @pass_settings
 @clean_errors
@@ -201,6 +208,7 @@ def run(
     state_dir: str,
     textfile_dir: str,
     check_interval_days: float,
+    check_read_parts: int,
     **keep: Any,
 ) -> None:
     """Back up: databases (consistent copies) and directories, then retention and checks."""
@@ -215,6 +223,7 @@ def run(
         textfile_dir=textfile_dir or None,
         policy=_policy(keep),
         check_interval_days=check_interval_days,
+        check_read_parts=check_read_parts,
         tags=list(tag),
         excludes=list(exclude),
         one_file_system=one_file_system,
@@ -445,9 +454,10 @@ def prune(s: Settings, max_unused: str, dry_run: bool) -> None:
 
 @cli.command(name="check")
 @click.option("--read-data", is_flag=True, help="Also download and verify every pack.")
+@click.option("--read-data-subset", help="Verify only part of the packs: n/t or p%.")
 @pass_settings
 @clean_errors
-def check_cmd(s: Settings, read_data: bool) -> None:
+def check_cmd(s: Settings, read_data: bool, read_data_subset: str | None) -> None:
     """Verify the repository's structure (and, with --read-data, all its data)."""
     from backup.check import check
     from backup.locks import Lock
@@ -460,7 +470,7 @@ def check_cmd(s: Settings, read_data: bool) -> None:
             click.echo(f"\rread {done}/{total} packs", nl=done == total, err=True)
 
     with Lock(repo):
-        result = check(repo, read_data, progress)
+        result = check(repo, read_data, progress, read_data_subset)
     emit(
         s,
         {**asdict(result), "ok": result.ok},

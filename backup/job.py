@@ -47,6 +47,7 @@ class JobConfig:
     textfile_dir: str | None = "/var/lib/prometheus/node-exporter"
     policy: Policy = field(default_factory=Policy)
     check_interval_days: float = 7.0
+    check_read_parts: int = 0  # N > 0: every check also reads the next 1/N of all packs
     tags: list[str] = field(default_factory=lambda: ["eyeshots"])
     excludes: list[str] = field(default_factory=list)
     one_file_system: bool = False
@@ -139,8 +140,13 @@ def run_job(open_repo: Callable[[], Repository], cfg: JobConfig) -> JobResult:
                     prune(repo)
         due = time.time() - state.get("last_check", 0) >= cfg.check_interval_days * 86400
         if due:
+            subset = None
+            if cfg.check_read_parts:
+                part = state.get("next_read_part", 0) % cfg.check_read_parts
+                subset = f"{part + 1}/{cfg.check_read_parts}"
+                state["next_read_part"] = part + 1
             with Lock(repo):
-                res = check(repo)
+                res = check(repo, subset=subset)
             result.checked, result.check_ok = True, res.ok
             state["last_check"] = time.time()
             state["last_check_ok"] = res.ok

@@ -59,6 +59,8 @@ def job_args(tmp_path: Path, db: Path, files: Path) -> list[str]:
         str(tmp_path / "textfile"),
         "--keep-last",
         "2",
+        "--check-read-parts",
+        "2",
     ]
 
 

@@ -196,3 +196,17 @@ def test_backup_stops_when_its_lock_could_not_be_refreshed(local_repo, tmp_path)
         lock.release()
     assert repo.list_ids(FileType.SNAPSHOT) == []
     restic.run("check")
+
+
+def test_read_data_subsets_cover_every_pack_once(local_repo, tmp_path):
+    repo, _ = local_repo
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(6):
+        (src / f"f{i}").write_bytes(os.urandom(5_000_000))
+    snapshot(repo, src)
+    total = len(repo.index.packs)
+    parts = [check(repo, subset=f"{n}/3").packs_read for n in (1, 2, 3)]
+    assert sum(parts) == total and all(r.ok for r in [check(repo, subset="1/3")])
+    with pytest.raises(ValueError, match="n/t"):
+        check(repo, subset="4/3")
