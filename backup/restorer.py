@@ -79,7 +79,7 @@ class Restorer:
     ) -> None:
         self.repo = repo
         self.progress = progress or Progress(enabled=False)
-        self.workers = workers or min(4, os.cpu_count() or 2)
+        self.workers = workers or max(4, os.cpu_count() or 2)
         self.result = RestoreResult()
         self._hardlinks: dict[tuple[int, int], bytes] = {}
         self._is_root = os.geteuid() == 0
