@@ -5,6 +5,7 @@ Builds (or reuses) a mixed data set of >= 500 MiB: incompressible media-like fil
 compressible logs/text, ~20k small files, and duplicated content. Then, for each tool, on a
 local repository: initial backup, no-change backup, full restore (wall times) and repository
 size. Prints a table of ratios eyeshots/restic (goal: <= 1.0 for times, size within 2 %).
+CPU seconds (user+sys) are printed too: on a shared machine they vary far less than wall time.
 
     uv run python bench/backup_vs_restic.py [--data DIR] [--work DIR] [--keep]
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -67,13 +69,17 @@ def make_dataset(root: Path) -> int:
     return total
 
 
-def timed(cmd: list[str], env: dict) -> float:
+def timed(cmd: list[str], env: dict) -> tuple[float, float]:
+    """(wall seconds, CPU seconds user+sys) of one command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def du(path: Path) -> int:
@@ -115,12 +121,16 @@ def run_tool(name: str, data: Path, work: Path) -> dict[str, float]:
         ]
         restore = [*base, "restore", "latest", "--target", str(target)]
     timed(init, env)
-    result = {
-        "initial backup (s)": timed(backup, env),
-        "no-change backup (s)": timed(backup, env),
-        "full restore (s)": timed(restore, env),
-        "repository size (MiB)": du(repo) / MiB,
-    }
+    result: dict[str, float] = {}
+    for label, cmd in (
+        ("initial backup", backup),
+        ("no-change backup", backup),
+        ("full restore", restore),
+    ):
+        wall, cpu = timed(cmd, env)
+        result[f"{label} (s)"] = wall
+        result[f"{label} CPU (s)"] = cpu
+    result["repository size (MiB)"] = du(repo) / MiB
     shutil.rmtree(target)
     return result
 
