@@ -145,7 +145,9 @@ def _login_user(target: Target) -> str:
     return target.variables["bootstrap_user"]
 
 
-def run(found: list[Target], dry: bool = False, diff: bool = False) -> RunResult:
+def run(
+    found: list[Target], dry: bool = False, diff: bool = False, verbosity: int = 0
+) -> RunResult:
     """Run provision/deploy.py on `found` through the pyinfra CLI; logs stream to stderr."""
     with tempfile.TemporaryDirectory(prefix="eyeshots-pyinfra-") as scratch:
         inventory_file = Path(scratch) / "inventory.py"
@@ -154,6 +156,8 @@ def run(found: list[Target], dry: bool = False, diff: bool = False) -> RunResult
         command += ["--dry"] if dry else ["-y"]
         if diff or dry:
             command.append("--diff")
+        if verbosity:
+            command.append("-" + "v" * min(verbosity, 3))
         started = time.monotonic()
         env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
         process = subprocess.run(

@@ -6,7 +6,7 @@ from pyinfra.api import deploy
 from pyinfra.operations import apt, systemd
 
 from provision.deploys import variables
-from provision.operations import config
+from provision.operations import config, service
 from provision.templating import render
 
 # fail2ban can only test a whole config directory: test a copy with the new jail.local in it.
@@ -25,13 +25,12 @@ def apply() -> None:
         packages=["fail2ban", "python3-systemd", "nftables"],
         no_recommends=True,
     )
-    jails = config.file(
+    config.file(
         name="fail2ban jails",
         content=render("fail2ban", "jail.local.j2", v),
         dest="/etc/fail2ban/jail.local",
         validate=VALIDATE,
+        notify="fail2ban",
     )
     systemd.service(name="Run fail2ban", service="fail2ban", running=True, enabled=True)
-    systemd.service(
-        name="Reload fail2ban jails", service="fail2ban", reloaded=True, _if=jails.did_change
-    )
+    service.pending(name="Reload fail2ban jails", service="fail2ban")

@@ -35,6 +35,14 @@ def apply() -> None:
         line=r"^IPV6=",
         replace=f"IPV6={'yes' if v['firewall_ipv6'] else 'no'}",
     )
+    files.line(
+        name="Leave sysctl to roles/kernel",
+        path="/etc/default/ufw",
+        # UFW would otherwise re-apply its own sysctl.conf (log_martians=0 among others) on
+        # every enable or reload, undoing the kernel hardening.
+        line=r"^.*IPT_SYSCTL=",
+        replace="#IPT_SYSCTL=/etc/ufw/sysctl.conf",
+    )
     wanted = wanted_rules(v)
     # Allow SSH before anything could start denying it.
     trusted = trusted_rules(v)

@@ -8,7 +8,7 @@ from pyinfra.operations import apt, files, systemd
 
 from provision.deploys import variables
 from provision.facts.tls import Certificate
-from provision.operations import config
+from provision.operations import config, service
 from provision.templating import render
 
 
@@ -25,7 +25,7 @@ def apply() -> None:
     )
     # Staple OCSP only when the certificate names a responder (Let's Encrypt no longer does).
     certificate = host.get_fact(Certificate, path=f"{v['tls_live_dir']}/fullchain.pem")
-    conf = config.file(
+    config.file(
         name="nginx.conf",
         content=render(
             "nginx",
@@ -34,9 +34,10 @@ def apply() -> None:
         ),
         dest="/etc/nginx/nginx.conf",
         validate="nginx -t -q -c %s",
+        notify="nginx",
     )
     files.link(
         name="No distribution default site", path="/etc/nginx/sites-enabled/default", present=False
     )
     systemd.service(name="Run nginx", service="nginx", running=True, enabled=True)
-    systemd.service(name="Reload nginx", service="nginx", reloaded=True, _if=conf.did_change)
+    service.pending(name="Reload nginx", service="nginx")

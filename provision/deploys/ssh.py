@@ -11,7 +11,7 @@ from pyinfra.operations.util import any_changed
 
 from provision.deploys import variables
 from provision.facts.ssh import OpenSSH
-from provision.operations import config, sshd
+from provision.operations import config, service, sshd
 from provision.templating import render
 
 ROLE = "ssh"
@@ -42,21 +42,22 @@ def apply() -> None:
         name="Strong Diffie-Hellman moduli only", min_bits=v["ssh_moduli_min_bits"]
     )
     _allowed_groups(v)
-    sshd_config = config.file(
+    config.file(
         name="Harden sshd_config",
         content=render(ROLE, "sshd_config.j2", template_vars),
         dest="/etc/ssh/sshd_config",
         mode="0600",
         validate="/usr/sbin/sshd -t -f %s",
+        notify="ssh",
     )
     _listen_through_service()
-    # A reload keeps every open session, including the one this deploy runs over.
-    systemd.service(
-        name="Reload sshd",
+    service.notify(
+        name="sshd must reload for new keys or moduli",
         service="ssh",
-        reloaded=True,
-        _if=any_changed(sshd_config, moduli, *keys),
+        _if=any_changed(moduli, *keys),
     )
+    # A reload keeps every open session, including the one this deploy runs over.
+    service.pending(name="Reload sshd", service="ssh")
 
 
 def _allowed_groups(v: dict) -> None:

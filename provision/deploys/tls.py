@@ -7,7 +7,7 @@ from pyinfra.api import deploy
 from pyinfra.operations import apt, files, systemd
 
 from provision.deploys import variables
-from provision.operations import config, tls
+from provision.operations import config, service, tls
 from provision.templating import render
 
 DEPLOY_HOOK = "/etc/letsencrypt/renewal-hooks/deploy/eyeshots-nginx.sh"
@@ -51,14 +51,19 @@ def obtain() -> None:
     )
     dropin = "/etc/systemd/system/certbot.service.d/eyeshots-ca.conf"
     if v["tls_acme_ca_bundle"]:
-        unit = config.file(
+        config.file(
             name="certbot trusts the private ACME CA",
             content=render("tls", "certbot-environment.conf.j2", v),
             dest=dropin,
+            notify="systemd",
+            notify_action="daemon-reload",
         )
     else:
-        unit = files.file(name="certbot uses the system CAs", path=dropin, present=False)
-    systemd.daemon_reload(name="Reload units", _if=unit.did_change)
+        removed = files.file(name="certbot uses the system CAs", path=dropin, present=False)
+        service.notify(
+            name="Units changed", service="systemd", action="daemon-reload", _if=removed.did_change
+        )
+    service.pending(name="Reload units", service="systemd", action="daemon-reload")
     tls.certbot_certificate(
         name=f"Certificate for {', '.join(names(v))}",
         names=names(v),

@@ -7,28 +7,38 @@ from typing import Any
 
 from pyinfra.api import FactBase
 
+_POLICY_KEYS = {
+    "DEFAULT_INPUT_POLICY": "incoming",
+    "DEFAULT_OUTPUT_POLICY": "outgoing",
+    "DEFAULT_FORWARD_POLICY": "routed",
+}
+_POLICIES = {"DROP": "deny", "ACCEPT": "allow", "REJECT": "reject"}
+
 
 class UfwStatus(FactBase[dict[str, Any] | None]):
-    """``{"active": bool, "logging": "low", "defaults": {"incoming": "deny", ...}}`` from
-    ``ufw status verbose``; None when UFW is not installed."""
+    """``{"active": bool, "logging": "low", "defaults": {"incoming": "deny", ...}}``; None when
+    UFW is not installed. Default policies come from /etc/default/ufw: `ufw status` shows the
+    routed policy as "disabled" whenever IP forwarding is off, whatever the policy is."""
 
     requires_command = "ufw"
 
     def command(self) -> str:
-        return "LC_ALL=C ufw status verbose"
+        return "LC_ALL=C ufw status verbose; echo '--- defaults'; cat /etc/default/ufw"
 
     def process(self, output: list[str]) -> dict[str, Any]:
         status: dict[str, Any] = {"active": False, "logging": "off", "defaults": {}}
-        for line in output:
+        split = output.index("--- defaults") if "--- defaults" in output else len(output)
+        for line in output[:split]:
             if line.startswith("Status:"):
                 status["active"] = line.split(":", 1)[1].strip() == "active"
             elif line.startswith("Logging:"):
-                value = line.split(":", 1)[1].strip()
-                match = re.match(r"on \((\w+)\)", value)
+                match = re.match(r"on \((\w+)\)", line.split(":", 1)[1].strip())
                 status["logging"] = match[1] if match else "off"
-            elif line.startswith("Default:"):
-                for policy, direction in re.findall(r"(\w+) \((\w+)\)", line):
-                    status["defaults"][direction] = policy
+        for line in output[split + 1 :]:
+            key, _, value = line.partition("=")
+            if key.strip() in _POLICY_KEYS:
+                policy = _POLICIES.get(value.strip().strip('"'), value.strip().strip('"').lower())
+                status["defaults"][_POLICY_KEYS[key.strip()]] = policy
         return status
 
 

@@ -34,12 +34,11 @@ def parameters(values: dict[str, object]) -> Iterator[str]:
             f"[{host.name}] sysctl: skipped {len(cannot)} key(s): "
             + ", ".join(f"{key} ({why})" for key, why in sorted(cannot.items()))
         )
-    changes = [
-        f"{key}={wanted}"
-        for key, wanted in values.items()
-        if key not in cannot and current[key]["value"] != str(wanted)
-    ]
-    if not changes:
-        host.noop(f"{len(values) - len(cannot)} kernel parameters in place, {len(cannot)} skipped")
+    wanted = [key for key in values if key not in cannot]
+    if all(current[key]["value"] == str(values[key]) for key in wanted):
+        host.noop(f"{len(wanted)} kernel parameters in place, {len(cannot)} skipped")
         return
-    yield "sysctl -q -w " + " ".join(shlex.quote(change) for change in changes)
+    settable = [key for key in wanted if current[key]["writable"]]
+    # All of them, in order, not just the differing ones: writing net.ipv4.ip_forward makes
+    # the kernel reset conf.all.accept_redirects, so one change can undo a key read as in place.
+    yield "sysctl -q -w " + " ".join(shlex.quote(f"{key}={values[key]}") for key in settable)
