@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -28,10 +29,26 @@ from backup.repository import Repository, RepositoryError
 
 
 class Settings:
-    def __init__(self, repo: str | None, password_file: str | None, as_json: bool) -> None:
+    def __init__(
+        self, repo: str | None, password_file: str | None, as_json: bool, name: str | None = None
+    ) -> None:
         self.repo_url = repo
         self.password_file = password_file
         self.json = as_json
+        self.explicit_name = name
+
+    @property
+    def name(self) -> str:
+        """The `repository` label in metrics: as configured, else kind and host of the URL."""
+        if self.explicit_name:
+            return self.explicit_name
+        url = self.repo_url or ""
+        for kind in ("s3", "sftp"):
+            if url.startswith(kind + ":"):
+                rest = re.sub(r"^[a-z]+://", "", url[len(kind) + 1 :])
+                host = re.split(r"[/:]", rest.split("@")[-1], maxsplit=1)[0]
+                return f"{kind}:{host}"
+        return "local"
 
     def password(self, env_prefix: str = "") -> bytes:
         if self.password_file:
@@ -107,10 +124,17 @@ def clean_errors(fn: Callable) -> Callable:
     help="File holding the repository password.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--name",
+    envvar="EYESHOTS_BACKUP_NAME",
+    help="Repository name for metrics labels, e.g. s3:contabo (default: kind:host).",
+)
 @click.pass_context
-def cli(ctx: click.Context, repo: str | None, password_file: str | None, as_json: bool) -> None:
+def cli(
+    ctx: click.Context, repo: str | None, password_file: str | None, as_json: bool, name: str | None
+) -> None:
     """Encrypted, deduplicated backups in restic's repository format."""
-    ctx.obj = Settings(repo, password_file, as_json)
+    ctx.obj = Settings(repo, password_file, as_json, name)
     if threading.current_thread() is threading.main_thread():
         # systemd stops units with SIGTERM: unwind so locks are released and metrics written
         signal.signal(signal.SIGTERM, _terminate)
@@ -229,6 +253,7 @@ def run(
         one_file_system=one_file_system,
         hostname=host,
         progress=not s.json,
+        name=s.name,
     )
     result = run_job(s.open, cfg)
     emit(
@@ -567,7 +592,7 @@ def restore_drill(
     """Restore a snapshot to scratch space, verify every file's hash, and report."""
     from backup.job import restore_drill as drill_fn
 
-    result = drill_fn(s.open(), snapshot, scratch, keep, textfile_dir or None)
+    result = drill_fn(s.open(), snapshot, scratch, keep, textfile_dir or None, s.name)
     emit(
         s,
         result.to_dict(),

@@ -25,16 +25,13 @@ from backup.backends.base import FileType
 from backup.check import check
 from backup.forget import Policy, apply_policy
 from backup.locks import Lock, remove_locks
-from backup.metrics import PREFIX, read_textfile, write_textfile
+from backup.metrics import BackupRun, extra_metrics_path, write_backup_metrics, write_extra
 from backup.progress import Progress
 from backup.prune import prune
 from backup.repository import Repository
 from backup.restorer import Restorer, resolve_snapshot
 
 log = logging.getLogger(__name__)
-
-METRICS_FILE = "eyeshots_backup.prom"
-DRILL_METRICS_FILE = "eyeshots_backup_drill.prom"
 
 
 @dataclass
@@ -53,6 +50,8 @@ class JobConfig:
     one_file_system: bool = False
     hostname: str | None = None
     progress: bool = False
+    # the `repository` label of the metrics, e.g. "s3:contabo" (never the URL's secrets)
+    name: str = "local"
 
 
 @dataclass
@@ -60,6 +59,7 @@ class JobResult:
     snapshot_id: str = ""
     seconds: float = 0.0
     bytes_added: int = 0
+    bytes_processed: int = 0
     files: int = 0
     snapshots: int = 0
     removed_snapshots: int = 0
@@ -100,6 +100,7 @@ def run_job(open_repo: Callable[[], Repository], cfg: JobConfig) -> JobResult:
     """Opening happens inside, so a wrong password or a dead backend also shows in metrics."""
     result = JobResult()
     start = time.monotonic()
+    started = time.time()
     state_file = Path(cfg.state_dir) / "state.json"
     state = _load_state(state_file)
     ok = False
@@ -128,6 +129,7 @@ def run_job(open_repo: Callable[[], Repository], cfg: JobConfig) -> JobResult:
             summary = archiver.snapshot(paths, tags=cfg.tags, hostname=cfg.hostname)
         result.snapshot_id = summary.snapshot_id
         result.bytes_added = summary.data_added_packed
+        result.bytes_processed = summary.total_bytes_processed
         result.files = summary.total_files_processed
         result.errors += summary.errors
         if not cfg.policy.empty():
@@ -162,7 +164,7 @@ def run_job(open_repo: Callable[[], Repository], cfg: JobConfig) -> JobResult:
         try:
             _save_state(state_file, state)
             if cfg.textfile_dir:
-                _write_job_metrics(Path(cfg.textfile_dir) / METRICS_FILE, result, ok, state)
+                _write_job_metrics(cfg, started, result, ok, state)
         except OSError as e:
             # never hide the run's own outcome behind a metrics-file problem
             log.error("cannot record the run's outcome: %s", e)
@@ -171,28 +173,34 @@ def run_job(open_repo: Callable[[], Repository], cfg: JobConfig) -> JobResult:
             shutil.rmtree(cfg.staging_dir, ignore_errors=True)
 
 
-def _write_job_metrics(path: Path, result: JobResult, ok: bool, state: dict) -> None:
-    previous = read_textfile(path)
-    last_success = state.get("last_success") or previous.get(
-        PREFIX + "last_success_timestamp_seconds", 0
+def _write_job_metrics(
+    cfg: JobConfig, started: float, result: JobResult, ok: bool, state: dict
+) -> None:
+    assert cfg.textfile_dir
+    Path(cfg.textfile_dir).mkdir(parents=True, exist_ok=True)
+    run = BackupRun(
+        repository=cfg.name,
+        started=started,
+        duration=round(result.seconds, 3),
+        success=ok,
+        added_bytes=result.bytes_added,
+        processed_bytes=result.bytes_processed,
     )
-    metrics = {
-        "last_run_timestamp_seconds": ("End of the last backup run.", time.time()),
-        "last_run_success": ("1 if the last backup run succeeded.", 1 if ok else 0),
-        "last_success_timestamp_seconds": ("End of the last successful backup.", last_success),
-        "duration_seconds": ("Wall time of the last backup run.", round(result.seconds, 3)),
-        "bytes_added": ("Bytes uploaded by the last backup run.", result.bytes_added),
-        "snapshots": ("Snapshots in the repository.", result.snapshots),
-    }
+    write_backup_metrics(run, cfg.textfile_dir)
+    extra: dict[str, tuple[str, float]] = {}
+    if ok:
+        extra["eyeshots_backup_snapshots"] = ("Snapshots in the repository.", result.snapshots)
     if "last_check" in state:
-        metrics["last_check_timestamp_seconds"] = ("End of the last check.", state["last_check"])
-        metrics["last_check_success"] = ("1 if the last check passed.", int(state["last_check_ok"]))
-    if not ok and not result.snapshots:
-        metrics["snapshots"] = (
-            "Snapshots in the repository.",
-            previous.get(PREFIX + "snapshots", 0),
+        extra["eyeshots_backup_last_check_timestamp_seconds"] = (
+            "Unixtime the last scheduled repository check ended.",
+            state["last_check"],
         )
-    write_textfile(path, metrics)
+        extra["eyeshots_backup_last_check_success"] = (
+            "1 if the last scheduled repository check passed.",
+            int(state["last_check_ok"]),
+        )
+    if extra:
+        write_extra(extra_metrics_path(cfg.textfile_dir, cfg.name, "repo"), cfg.name, extra)
 
 
 def _load_state(path: Path) -> dict:
@@ -233,6 +241,7 @@ def restore_drill(
     scratch: str | None = None,
     keep: bool = False,
     textfile_dir: str | None = None,
+    name: str = "local",
 ) -> DrillResult:
     start = time.monotonic()
     target = Path(scratch or tempfile.mkdtemp(prefix="eyeshots-restore-drill-"))
@@ -264,12 +273,22 @@ def restore_drill(
         if not keep:
             shutil.rmtree(target, ignore_errors=True)
     if textfile_dir:
-        write_textfile(
-            Path(textfile_dir) / DRILL_METRICS_FILE,
+        write_extra(
+            extra_metrics_path(textfile_dir, name, "drill"),
+            name,
             {
-                "restore_drill_timestamp_seconds": ("End of the last restore drill.", time.time()),
-                "restore_drill_success": ("1 if the last restore drill passed.", int(drill.ok)),
-                "restore_drill_duration_seconds": ("Wall time of the drill.", drill.seconds),
+                "eyeshots_backup_restore_drill_timestamp_seconds": (
+                    "Unixtime the last restore drill ended.",
+                    time.time(),
+                ),
+                "eyeshots_backup_restore_drill_success": (
+                    "1 if the last restore drill restored and verified everything.",
+                    int(drill.ok),
+                ),
+                "eyeshots_backup_restore_drill_duration_seconds": (
+                    "Duration of the last restore drill.",
+                    round(drill.seconds, 3),
+                ),
             },
         )
     return drill

@@ -64,12 +64,18 @@ def job_args(tmp_path: Path, db: Path, files: Path) -> list[str]:
     ]
 
 
-def metrics(tmp_path: Path, name: str = "eyeshots_backup.prom") -> dict[str, float]:
+def metrics(tmp_path: Path) -> dict[str, float]:
+    """Every series in the textfile directory, parsed as the exporter parses it."""
+    from monitoring.exporter.collectors.textfile import parse_textfile
+
     out = {}
-    for line in (tmp_path / "textfile" / name).read_text().splitlines():
-        if not line.startswith("#"):
-            k, v = line.split()
-            out[k] = float(v)
+    for path in sorted((tmp_path / "textfile").glob("*.prom")):
+        for name, family in parse_textfile(path.read_text()).items():
+            assert family.type == "gauge"
+            for _, labels, value in family.samples:
+                assert labels == {"repository": "local"}
+                assert name not in out, f"{name} written twice"
+                out[name] = value
     return out
 
 
@@ -90,7 +96,12 @@ def test_job_backs_up_live_sqlite_and_files(local_repo, env, tmp_path):
     assert m["eyeshots_backup_snapshots"] == 2
     assert m["eyeshots_backup_last_success_timestamp_seconds"] > 1.7e9
     assert m["eyeshots_backup_last_check_success"] == 1
-    assert m["eyeshots_backup_bytes_added"] > 0
+    assert m["eyeshots_backup_last_added_bytes"] > 0
+    assert m["eyeshots_backup_last_processed_bytes"] > 0
+    assert sorted(p.name for p in (tmp_path / "textfile").iterdir()) == [
+        "eyeshots_backup_local.prom",  # monitoring's contract (TEXTFILE_METRICS.md)
+        "eyeshots_backup_repo_local.prom",
+    ]
 
     assert "no errors were found" in restic.run("check", "--read-data").stdout
     target = tmp_path / "restored"
@@ -105,7 +116,7 @@ def test_job_backs_up_live_sqlite_and_files(local_repo, env, tmp_path):
         invoke(env, "--json", "restore-drill", "--textfile-dir", str(tmp_path / "textfile")).output
     )
     assert drill["ok"] and drill["verified"] == drill["files"] and drill["sqlite_ok"]
-    assert metrics(tmp_path, "eyeshots_backup_drill.prom")["eyeshots_backup_restore_drill_success"]
+    assert metrics(tmp_path)["eyeshots_backup_restore_drill_success"] == 1
 
 
 def test_job_failure_is_visible_in_metrics(local_repo, env, tmp_path):

@@ -155,5 +155,8 @@ def test_sigterm_during_backup_releases_the_lock(local_repo, tmp_path, password)
     proc.send_signal(signal.SIGTERM)  # what `systemctl stop` sends
     assert proc.wait(60) == 128 + signal.SIGTERM
     assert list((repo_path / "locks").iterdir()) == []
-    assert "eyeshots_backup_last_run_success 0" in (textfile / "eyeshots_backup.prom").read_text()
+    assert (
+        'eyeshots_backup_last_run_success{repository="local"} 0.0'
+        in (textfile / "eyeshots_backup_local.prom").read_text()
+    )
     restic.run("check", "--read-data")
