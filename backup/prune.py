@@ -100,6 +100,14 @@ def prune(
         else:
             partial.append((pack_id, mixed))
 
+    lost = [key for key in used if key not in owner]
+    if lost:
+        btype, blob_id = lost[0]
+        raise RepositoryError(
+            f"{len(lost)} blobs in use are only in missing packs (e.g. {btype} {blob_id.hex()}); "
+            "nothing was pruned: run `check` and restore the missing packs first"
+        )
+
     # repack the most wasteful packs until what is left unused is within the budget
     unused_left = unused_total - sum(unused_of[p] for p in remove)
     repack = []

@@ -210,3 +210,19 @@ def test_read_data_subsets_cover_every_pack_once(local_repo, tmp_path):
     assert sum(parts) == total and all(r.ok for r in [check(repo, subset="1/3")])
     with pytest.raises(ValueError, match="n/t"):
         check(repo, subset="4/3")
+
+
+def test_prune_refuses_when_needed_packs_are_missing(local_repo, tmp_path):
+    from backup.repository import RepositoryError
+
+    repo, _ = local_repo
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "f").write_bytes(os.urandom(1_000_000))
+    snapshot(repo, src)
+    data_pack = next(p for p, blobs in repo.index.packs.items() if blobs[0].type == "data")
+    repo.backend.remove(FileType.PACK, data_pack)
+    before = sorted(os.listdir(repo.backend.root / "index"))
+    with pytest.raises(RepositoryError, match="missing packs"):
+        prune(repo)
+    assert sorted(os.listdir(repo.backend.root / "index")) == before
