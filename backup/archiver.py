@@ -1,0 +1,377 @@
+"""Backing up directories into a snapshot.
+
+The snapshot's root tree mirrors restic's: for `/srv/files` it holds `srv`, which holds
+`files`, so restic and this engine restore to the same relative paths. Files whose size,
+mtime, ctime and inode match the parent snapshot's node are not read again.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import getpass
+import logging
+import os
+import socket
+import stat
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from backup.backends.base import FileType
+from backup.chunker import MIN_SIZE, Chunker
+from backup.gotime import format_ns, parse_ns
+from backup.pack import DATA, TREE
+from backup.progress import Progress
+from backup.repository import Repository
+from backup.tree import encode_tree, node_from_stat, node_name
+from backup.writer import BlobWriter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Summary:
+    files_new: int = 0
+    files_changed: int = 0
+    files_unmodified: int = 0
+    dirs: int = 0
+    errors: list[str] = field(default_factory=list)
+    total_files_processed: int = 0
+    total_bytes_processed: int = 0
+    data_added: int = 0
+    data_added_packed: int = 0
+    data_blobs: int = 0
+    tree_blobs: int = 0
+    snapshot_id: str = ""
+    parent: str | None = None
+    seconds: float = 0.0
+
+
+# small files go to the workers in batches: one task per file costs more than reading it
+BATCH_FILES = 64
+BATCH_BYTES = 8 * 1024 * 1024
+MAX_BATCHES_IN_FLIGHT = 8
+
+
+@dataclass
+class _Batch:
+    paths: list[bytes] = field(default_factory=list)
+    size: int = 0
+    future: Future | None = None
+
+
+@dataclass
+class _Slot:
+    batch: _Batch
+    index: int
+
+
+class Excluder:
+    """restic-style patterns: a pattern without `/` matches any path component's name."""
+
+    def __init__(self, patterns: list[str]) -> None:
+        self.patterns = [p.rstrip("/") for p in patterns if p.strip()]
+
+    def __call__(self, path: str) -> bool:
+        name = os.path.basename(path)
+        for p in self.patterns:
+            if "/" in p:
+                if fnmatch.fnmatchcase(path, p) or fnmatch.fnmatchcase(path, p + "/*"):
+                    return True
+            elif fnmatch.fnmatchcase(name, p):
+                return True
+        return False
+
+
+def find_parent(repo: Repository, paths: list[str], hostname: str) -> tuple[str, dict] | None:
+    """Latest snapshot of the same host and paths, as restic picks the parent."""
+    best: tuple[str, dict] | None = None
+    for sid, snap in repo.snapshots():
+        if snap.get("hostname") != hostname or sorted(snap.get("paths") or []) != sorted(paths):
+            continue
+        if best is None or parse_ns(snap["time"]) > parse_ns(best[1]["time"]):
+            best = (sid, snap)
+    return best
+
+
+class Archiver:
+    def __init__(
+        self,
+        repo: Repository,
+        excludes: list[str] | None = None,
+        one_file_system: bool = False,
+        workers: int | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.repo = repo
+        self.progress = progress or Progress(enabled=False)
+        self.excludes = list(excludes or [])
+        self.exclude = Excluder(self.excludes)
+        self.one_file_system = one_file_system
+        self.writer = BlobWriter(repo, workers)
+        self._local = threading.local()
+        # large files are chunked in their own threads; the chunker releases the GIL
+        self._file_pool = ThreadPoolExecutor(2, thread_name_prefix="chunk")
+        self._batch = _Batch()
+        self._batches: deque[Future] = deque()
+        self.summary = Summary()
+        self._root_devs: set[int] = set()
+
+    # --- public ---------------------------------------------------------------------------
+
+    def snapshot(
+        self,
+        paths: list[str],
+        tags: list[str] | None = None,
+        hostname: str | None = None,
+        parent: str | None = None,
+        time_ns: int | None = None,
+    ) -> Summary:
+        start = time.monotonic()
+        # like restic, a snapshot is stamped with the time its backup started
+        time_ns = time_ns or time.time_ns()
+        hostname = hostname or socket.gethostname()
+        abs_paths = [os.path.abspath(p) for p in paths]
+        for p in abs_paths:
+            if not os.path.lexists(p):
+                raise FileNotFoundError(f"{p}: no such file or directory (nothing backed up)")
+        parent_tree = None
+        if parent:
+            snap = self.repo.load_unpacked(FileType.SNAPSHOT, parent)
+            parent_tree = bytes.fromhex(snap["tree"])
+        elif found := find_parent(self.repo, abs_paths, hostname):
+            parent, parent_tree = found[0], bytes.fromhex(found[1]["tree"])
+        self.summary.parent = parent
+        self._root_devs = {os.lstat(p).st_dev for p in abs_paths}
+        try:
+            layout = _virtual_layout(abs_paths)
+            tree_id = self._save_virtual(b"", layout, parent_tree)
+            self.writer.flush()
+        finally:
+            self._file_pool.shutdown(wait=True, cancel_futures=True)
+            self.writer.close()
+            self.progress.done()
+        snap: dict = {"time": format_ns(time_ns)}
+        if parent:
+            snap["parent"] = parent
+        snap |= {
+            "tree": tree_id.hex(),
+            "paths": abs_paths,
+            "hostname": hostname,
+            "username": _username(),
+            "uid": os.getuid(),
+            "gid": os.getgid(),
+        }
+        if self.excludes:
+            snap["excludes"] = self.excludes
+        if tags:
+            snap["tags"] = tags
+        s = self.summary
+        s.data_added = self.writer.added_plain
+        s.data_added_packed = self.writer.added_bytes
+        s.data_blobs, s.tree_blobs = self.writer.new_blobs[DATA], self.writer.new_blobs[TREE]
+        s.snapshot_id = self.repo.save_unpacked(FileType.SNAPSHOT, snap)
+        s.seconds = time.monotonic() - start
+        return s
+
+    # --- trees ----------------------------------------------------------------------------
+
+    def _parent_nodes(self, tree_id: bytes | None) -> dict[bytes, dict]:
+        if tree_id is None or not self.repo.index.has(TREE, tree_id):
+            return {}
+        return {node_name(n): n for n in self.repo.load_tree(tree_id).get("nodes") or []}
+
+    def _save_tree(self, nodes: list[dict]) -> bytes:
+        self._submit_batch()  # this directory's small files must be on their way
+        kept = []
+        for node in nodes:
+            content = node.get("content")
+            if content and isinstance(content[0], Future | _Slot):
+                results: list[tuple[bytes, int]] = []
+                try:
+                    for c in content:
+                        if isinstance(c, _Slot):
+                            r = c.batch.future.result()[c.index]
+                            if isinstance(r, OSError):
+                                raise r
+                            results.append(r)
+                            continue
+                        r = c.result()
+                        results.extend(r if isinstance(r, list) else [(r[0], r[3])])
+                except OSError as e:
+                    self._error(os.fsencode(node["name"]), e)
+                    continue
+                node["content"] = [r[0].hex() for r in results]
+                size = sum(r[1] for r in results)
+                if size != node.get("size", 0):
+                    # the file changed while being read: describe what was actually stored
+                    node["size"] = size
+                if not size:
+                    node.pop("size", None)
+                    node["content"] = []
+            kept.append(node)
+        nodes = kept
+        self.summary.dirs += 1
+        return self.writer.save_sync(TREE, encode_tree(nodes))
+
+    def _save_virtual(self, prefix: bytes, children: dict, parent_tree: bytes | None) -> bytes:
+        previous = self._parent_nodes(parent_tree)
+        nodes = []
+        for name, sub in children.items():
+            full = prefix + b"/" + name
+            prev = previous.get(name)
+            if sub is None:
+                node = self._entry(full, name, os.lstat(full), prev)
+            else:
+                node = node_from_stat(name, os.stat(full), full)
+                prev_sub = bytes.fromhex(prev["subtree"]) if prev and prev.get("subtree") else None
+                node["subtree"] = self._save_virtual(full, sub, prev_sub).hex()
+            if node is not None:
+                nodes.append(node)
+        return self._save_tree(nodes)
+
+    def _entry(
+        self, path: bytes, name: bytes, st: os.stat_result, prev: dict | None
+    ) -> dict | None:
+        if prev is not None and stat.S_ISREG(st.st_mode) and self._same_file(st, prev):
+            # unchanged ctime means unchanged metadata too: reuse the node, refresh atime only
+            node = dict(prev)
+            node["atime"] = format_ns(st.st_atime_ns)
+            self._count_file(st)
+            self.summary.files_unmodified += 1
+            return node
+        node = node_from_stat(name, st, path)
+        if node is None:
+            return None
+        if stat.S_ISDIR(st.st_mode):
+            prev_sub = bytes.fromhex(prev["subtree"]) if prev and prev.get("subtree") else None
+            node["subtree"] = self._save_dir(path, prev_sub).hex()
+        elif stat.S_ISREG(st.st_mode):
+            node["content"] = self._save_file(path, st, node, prev)
+        return node
+
+    def _save_dir(self, path: bytes, parent_tree: bytes | None) -> bytes:
+        previous = self._parent_nodes(parent_tree)
+        nodes = []
+        try:
+            entries = sorted(os.scandir(path), key=lambda e: e.name)
+        except OSError as e:
+            self._error(path, e)
+            entries = []
+        for entry in entries:
+            full = entry.path
+            if self.excludes and self.exclude(os.fsdecode(full)):
+                continue
+            try:
+                st = entry.stat(follow_symlinks=False)
+                if (
+                    self.one_file_system
+                    and stat.S_ISDIR(st.st_mode)
+                    and st.st_dev not in self._root_devs
+                ):
+                    continue
+                node = self._entry(full, entry.name, st, previous.get(entry.name))
+            except OSError as e:
+                self._error(full, e)
+                continue
+            if node is not None:
+                nodes.append(node)
+        return self._save_tree(nodes)
+
+    # --- files ----------------------------------------------------------------------------
+
+    def _same_file(self, st: os.stat_result, prev: dict) -> bool:
+        """The metadata cache: same inode, size, mtime and ctime as in the parent snapshot."""
+        if (
+            prev.get("type") != "file"
+            or prev.get("inode") != st.st_ino
+            or prev.get("device_id") != st.st_dev
+            or prev.get("size", 0) != st.st_size
+            or prev.get("mtime") != format_ns(st.st_mtime_ns)
+            or prev.get("ctime") != format_ns(st.st_ctime_ns)
+        ):
+            return False
+        content = prev.get("content") or []
+        return all(self.repo.index.has(DATA, bytes.fromhex(c)) for c in content)
+
+    def _count_file(self, st: os.stat_result) -> None:
+        self.summary.total_files_processed += 1
+        self.summary.total_bytes_processed += st.st_size
+        self.progress.update(1, st.st_size)
+
+    def _save_file(self, path: bytes, st: os.stat_result, node: dict, prev: dict | None) -> list:
+        s = self.summary
+        self._count_file(st)
+        if prev is None:
+            s.files_new += 1
+        else:
+            s.files_changed += 1
+        if st.st_size == 0:
+            return []
+        if st.st_size < MIN_SIZE:
+            return [self._batch_slot(path, st.st_size)]
+        return [self._file_pool.submit(self._chunk_file, path)]
+
+    def _batch_slot(self, path: bytes, size: int) -> _Slot:
+        batch = self._batch
+        batch.paths.append(path)
+        batch.size += size
+        slot = _Slot(batch, len(batch.paths) - 1)
+        if len(batch.paths) >= BATCH_FILES or batch.size >= BATCH_BYTES:
+            self._submit_batch()
+        return slot
+
+    def _submit_batch(self) -> None:
+        batch, self._batch = self._batch, _Batch()
+        if not batch.paths:
+            return
+        batch.future = self.writer.save_small_files(batch.paths)
+        self._batches.append(batch.future)
+        while len(self._batches) > MAX_BATCHES_IN_FLIGHT:
+            self._batches.popleft().result()
+        while self._batches and self._batches[0].done():
+            self._batches.popleft()
+
+    def _chunk_file(self, path: bytes) -> list[tuple[bytes, int]]:
+        """Chunk, hash, seal and pack a large file, all in one of the file threads."""
+        chunker = getattr(self._local, "chunker", None)
+        if chunker is None:
+            chunker = self._local.chunker = Chunker(self.repo.polynomial)  # not thread-safe
+        out = []
+        for chunk in chunker.chunks(path, MIN_SIZE):
+            result = self.writer.process(DATA, chunk)
+            self.writer.accept(DATA, result)
+            out.append((result[0], result[3]))
+        return out
+
+    def _error(self, path: bytes, err: OSError) -> None:
+        msg = f"{os.fsdecode(path)}: {err.strerror or err}"
+        log.warning("skipped %s", msg)
+        self.summary.errors.append(msg)
+
+
+def _virtual_layout(paths: list[str]) -> dict:
+    """Nested dict of path components; None marks a path to back up in full."""
+    root: dict = {}
+    for p in sorted(paths):
+        parts = [os.fsencode(x) for x in p.strip("/").split("/") if x]
+        if not parts:
+            raise ValueError("backing up / itself is not supported; name its directories")
+        cur = root
+        for part in parts[:-1]:
+            nxt = cur.setdefault(part, {})
+            if nxt is None:
+                break  # an ancestor is already backed up in full
+            cur = nxt
+        else:
+            cur[parts[-1]] = None
+    return root
+
+
+def _username() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""

@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Benchmark: the eyeshots backup engine against stock restic on the same data, same run.
+
+Builds (or reuses) a mixed data set of >= 500 MiB: incompressible media-like files,
+compressible logs/text, ~20k small files, and duplicated content. Then, for each tool, on a
+local repository: initial backup, no-change backup, full restore (wall times) and repository
+size. Prints a table of ratios eyeshots/restic (goal: <= 1.0 for times, size within 2 %).
+CPU seconds (user+sys) are printed too: on a shared machine they vary far less than wall time.
+
+    uv run python bench/backup_vs_restic.py [--data DIR] [--work DIR] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PASSWORD = "bench password"
+MiB = 1024 * 1024
+
+
+def make_dataset(root: Path) -> int:
+    marker = root / ".complete"
+    if marker.exists():
+        return int(marker.read_text())
+    if root.exists():
+        shutil.rmtree(root)
+    rng = random.Random(42)
+    media = root / "media"
+    media.mkdir(parents=True)
+    for i in range(4):  # 200 MiB incompressible (photos, video)
+        (media / f"clip{i}.mp4").write_bytes(os.urandom(50 * MiB))
+    logs = root / "logs"
+    logs.mkdir()
+    words = [f"{w}" for w in ("GET", "POST", "/api/photos", "/files", "200", "404", "user", "ok")]
+    for i in range(30):  # 150 MiB compressible text
+        lines = []
+        size = 0
+        while size < 5 * MiB:
+            line = (
+                f"2026-11-{i % 28 + 1:02d}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:00Z "
+                f"{rng.choice(words)} {rng.choice(words)} id={rng.randrange(10**9)} "
+                f"took={rng.random():.4f}s\n"
+            )
+            lines.append(line)
+            size += len(line)
+        (logs / f"app-{i:02d}.log").write_text("".join(lines))
+    small = root / "thumbs"
+    for d in range(100):  # ~100 MiB in 20,000 small files
+        sub = small / f"{d:03d}"
+        sub.mkdir(parents=True)
+        for f in range(200):
+            n = rng.randrange(1024, 9 * 1024)
+            (sub / f"t{f:03d}.jpg").write_bytes(os.urandom(n // 2) + bytes(n - n // 2))
+    dup = root / "copies"
+    dup.mkdir()
+    shutil.copy(media / "clip0.mp4", dup / "clip0-copy.mp4")  # 50 MiB duplicate
+    shutil.copytree(logs, dup / "logs-copy", dirs_exist_ok=True)  # 150 MiB duplicate text
+    total = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+    marker.write_text(str(total))
+    return total
+
+
+def timed(cmd: list[str], env: dict) -> tuple[float, float]:
+    """(wall seconds, CPU seconds user+sys) of one command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
+
+
+def du(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def run_tool(name: str, data: Path, work: Path) -> dict[str, float]:
+    repo = work / f"repo-{name}"
+    target = work / f"restore-{name}"
+    for p in (repo, target):
+        if p.exists():
+            shutil.rmtree(p)
+    env = {
+        **os.environ,
+        "RESTIC_PASSWORD": PASSWORD,
+        "EYESHOTS_BACKUP_PASSWORD": PASSWORD,
+        "RESTIC_CACHE_DIR": str(work / "restic-cache"),
+    }
+    if name == "restic":
+        base = ["restic", "-r", str(repo)]
+        init = [*base, "init", "--repository-version", "2"]
+        backup = [*base, "backup", "-q", str(data)]
+        restore = [*base, "restore", "latest", "--target", str(target)]
+    else:
+        exe = str(Path(sys.executable).parent / "eyeshots")
+        base = [exe, "backup", "-r", str(repo)]
+        init = [*base, "init"]
+        state = str(work / "eyeshots-state")
+        backup = [
+            *base,
+            "run",
+            str(data),
+            "--textfile-dir",
+            "",
+            "--state-dir",
+            state,
+            "--check-interval-days",
+            "100000",
+        ]
+        restore = [*base, "restore", "latest", "--target", str(target)]
+    timed(init, env)
+    result: dict[str, float] = {}
+    for label, cmd in (
+        ("initial backup", backup),
+        ("no-change backup", backup),
+        ("full restore", restore),
+    ):
+        wall, cpu = timed(cmd, env)
+        result[f"{label} (s)"] = wall
+        result[f"{label} CPU (s)"] = cpu
+    result["repository size (MiB)"] = du(repo) / MiB
+    shutil.rmtree(target)
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--data", type=Path, default=Path(tempfile.gettempdir()) / "eyeshots-bench-data"
+    )
+    ap.add_argument(
+        "--work", type=Path, default=Path(tempfile.gettempdir()) / "eyeshots-bench-work"
+    )
+    ap.add_argument("--keep", action="store_true", help="keep repositories afterwards")
+    ap.add_argument("--repeat", type=int, default=3, help="rounds; the best time of each counts")
+    args = ap.parse_args()
+    if shutil.which("restic") is None:
+        sys.exit("restic not found: apt-get install restic")
+    total = make_dataset(args.data)
+    print(f"data set: {total / MiB:.0f} MiB in {args.data}")
+    args.work.mkdir(parents=True, exist_ok=True)
+    # tools alternate round by round, so background load hits both alike; best round counts
+    rounds: dict[str, list[dict[str, float]]] = {"restic": [], "eyeshots": []}
+    for _ in range(args.repeat):
+        for tool in rounds:
+            rounds[tool].append(run_tool(tool, args.data, args.work))
+    restic, ours = ({m: min(r[m] for r in rounds[t]) for m in rounds[t][0]} for t in rounds)
+    print(f"\n{'metric':<24}{'restic':>10}{'eyeshots':>10}{'ratio':>8}")
+    for metric in restic:
+        ratio = ours[metric] / restic[metric] if restic[metric] else float("nan")
+        print(f"{metric:<24}{restic[metric]:>10.2f}{ours[metric]:>10.2f}{ratio:>8.2f}")
+    if not args.keep:
+        shutil.rmtree(args.work)
+
+
+if __name__ == "__main__":
+    main()
