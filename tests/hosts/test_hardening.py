@@ -257,6 +257,16 @@ def test_sysctl_applied_or_reported_skipped(hardened):
     assert "net.ipv4.tcp_syncookies" not in skipped
 
 
+def test_modules_and_core_dumps(hardened):
+    host, _, _ = hardened
+    disabled = host.sudo("cat /etc/modprobe.d/eyeshots-disabled.conf").stdout
+    for module in ("cramfs", "udf", "dccp", "sctp", "usb-storage"):
+        assert f"install {module} /bin/false" in disabled
+    assert "squashfs" not in disabled and "vfat" not in disabled
+    assert "Storage=none" in host.sudo("systemd-analyze cat-config systemd/coredump.conf").stdout
+    assert host.ssh("bash -lc 'ulimit -Hc'", user="deploy").stdout.strip() == "0"
+
+
 def _tls(address: str, server_name: str, **context_options) -> ssl.SSLSocket:
     context = ssl.create_default_context()
     context.check_hostname = False
