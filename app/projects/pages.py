@@ -1,0 +1,173 @@
+"""Dashboard, project list and project detail pages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from sqlalchemy import select
+from starlette.responses import Response
+
+from app.assets import service as assets
+from app.authz.check import allowed
+from app.authz.guard import project_target, visible_project
+from app.authz.policy import Action
+from app.core.deps import DB, CurrentPrincipal
+from app.core.errors import AppError
+from app.events.service import latest_event_id
+from app.invoices import service as invoices
+from app.models import Decision, File, FileVersion, MemberRole, ProjectStatus
+from app.projects import repository, service
+from app.users import service as users
+from app.web.forms import optional_date
+from app.web.render import redirect, render
+
+router = APIRouter()
+
+
+def awaiting_review(db: DB, principal: CurrentPrincipal) -> list[tuple[File, FileVersion]]:
+    """Latest versions in my projects that I may decide on and have not decided yet."""
+    user = principal.user
+    out = []
+    for project in repository.readable_projects(db, user):
+        if not allowed(db, user, Action.DECIDE, project_target(project)):
+            continue
+        for file in assets.files_of(db, project.id):
+            versions = assets.versions_of(db, file.id)
+            if not versions:
+                continue
+            latest = versions[-1]
+            decided = db.scalar(
+                select(Decision.id).where(
+                    Decision.version_id == latest.id, Decision.reviewer_id == user.id
+                )
+            )
+            if decided is None:
+                out.append((file, latest))
+    return out
+
+
+@router.get("/home")
+def home(request: Request, principal: CurrentPrincipal, db: DB) -> Response:
+    user = principal.user
+    projects = repository.readable_projects(db, user)
+    return render(
+        request,
+        "home.html",
+        principal,
+        projects=[p for p in projects if p.status is ProjectStatus.ACTIVE],
+        review=awaiting_review(db, principal),
+        overdue=invoices.overdue(invoices.readable_invoices(db, user)),
+        orgs=repository.org_names(db),
+    )
+
+
+def _list(
+    request: Request, principal: CurrentPrincipal, db: DB, status: int = 200, **extra: object
+) -> Response:
+    user = principal.user
+    can_create = allowed(db, user, Action.PROJECT_CREATE)
+    return render(
+        request,
+        "projects/list.html",
+        principal,
+        status,
+        projects=repository.readable_projects(db, user),
+        orgs=repository.org_names(db),
+        can_create=can_create,
+        **extra,
+    )
+
+
+@router.get("/projects")
+def project_list(request: Request, principal: CurrentPrincipal, db: DB) -> Response:
+    return _list(request, principal, db)
+
+
+@router.post("/projects")
+def project_create(
+    request: Request, principal: CurrentPrincipal, db: DB,
+    name: Annotated[str, Form(max_length=200)],
+    client_org_id: Annotated[int, Form()],
+    due_date: Annotated[str, Form(max_length=20)] = "",
+) -> Response:  # fmt: skip
+    try:
+        project = service.create_project(
+            db, principal.user, name, client_org_id, optional_date(due_date, "due_date")
+        )
+    except AppError as error:
+        if error.status_code == 403:
+            raise
+        return _list(request, principal, db, error.status_code,
+                     errors={error.field or "form": error.message})  # fmt: skip
+    return redirect(f"/projects/{project.id}")
+
+
+def _detail(request: Request, principal: CurrentPrincipal, db: DB, project_id: int,
+            status: int = 200, **extra: object) -> Response:  # fmt: skip
+    user = principal.user
+    project = visible_project(db, user, project_id)
+    target = project_target(project)
+    files = assets.files_of(db, project.id)
+    latest = {f.id: (assets.versions_of(db, f.id) or [None])[-1] for f in files}
+    can_members = allowed(db, user, Action.MEMBERS_MANAGE, target)
+    return render(
+        request,
+        "projects/detail.html",
+        principal,
+        status,
+        project=project,
+        org=repository.org_names(db).get(project.client_org_id, ""),
+        files=files,
+        latest=latest,
+        members=repository.members(db, project.id),
+        can_members=can_members,
+        can_upload=allowed(db, user, Action.FILE_UPLOAD, target),
+        staff=users.internal_users(db) if can_members else [],
+        member_roles=list(MemberRole),
+        last_event=latest_event_id(db),
+        **extra,
+    )
+
+
+@router.get("/projects/{project_id}")
+def project_detail(
+    request: Request, project_id: int, principal: CurrentPrincipal, db: DB
+) -> Response:
+    return _detail(request, principal, db, project_id)
+
+
+@router.get("/projects/{project_id}/files-fragment")
+def project_files_fragment(
+    request: Request, project_id: int, principal: CurrentPrincipal, db: DB
+) -> Response:
+    project = visible_project(db, principal.user, project_id)
+    files = assets.files_of(db, project.id)
+    latest = {f.id: (assets.versions_of(db, f.id) or [None])[-1] for f in files}
+    return render(
+        request, "projects/_files.html", principal, project=project, files=files, latest=latest
+    )
+
+
+@router.post("/projects/{project_id}/members")
+def member_set(
+    request: Request, project_id: int, principal: CurrentPrincipal, db: DB,
+    user_id: Annotated[int, Form()],
+    role: Annotated[MemberRole, Form()],
+) -> Response:  # fmt: skip
+    project = visible_project(db, principal.user, project_id)
+    try:
+        service.set_member(db, principal.user, project, user_id, role)
+    except AppError as error:
+        if error.status_code == 403:
+            raise
+        return _detail(request, principal, db, project_id, error.status_code,
+                       errors={"member": error.message})  # fmt: skip
+    return redirect(f"/projects/{project_id}")
+
+
+@router.post("/projects/{project_id}/members/{user_id}/remove")
+def member_remove(project_id: int, user_id: int, principal: CurrentPrincipal, db: DB) -> Response:
+    project = visible_project(db, principal.user, project_id)
+    service.remove_member(db, principal.user, project, user_id)
+    return redirect(f"/projects/{project_id}")
