@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import text
 
 from app.assets import endpoints as assets_api
@@ -18,7 +19,7 @@ from app.auth import endpoints as auth_api
 from app.auth import pages as auth_pages
 from app.auth.service import AuthContext
 from app.core.db import make_engine, make_sessionmaker
-from app.core.deps import csrf_protect
+from app.core.deps import Principal, csrf_protect
 from app.core.errors import AppError, Forbidden, NotAuthenticated, NotFound
 from app.core.mailer import LogMailer
 from app.core.metrics import Metrics, MetricsMiddleware
@@ -28,6 +29,7 @@ from app.events import endpoints as events_api
 from app.events.broker import Broker
 from app.invoices import endpoints as invoices_api
 from app.invoices import pages as invoices_pages
+from app.models import User
 from app.projects import endpoints as projects_api
 from app.projects import pages as projects_pages
 from app.reviews import endpoints as reviews_api
@@ -117,6 +119,20 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def _principal_for_error_page(request: Request) -> Principal | None:
+    """The request's session was rolled back, which expired its objects: load the user anew."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None:
+        return None
+    user_id = sa_inspect(principal.user).identity[0]
+    with request.app.state.sessionmaker() as db:
+        user = db.get(User, user_id)
+        if user is None:
+            return None
+        db.expunge(user)
+    return Principal(user, principal.session_hash)
+
+
 def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(request: Request, error: AppError):  # noqa: ANN202
@@ -125,9 +141,9 @@ def _error_handlers(app: FastAPI) -> None:
             if error.field:
                 body["field"] = error.field
             return JSONResponse(body, status_code=error.status_code)
-        principal = getattr(request.state, "principal", None)
         if isinstance(error, NotAuthenticated):
             return sign_in_redirect(request)
+        principal = _principal_for_error_page(request)
         title = {Forbidden: "Access denied", NotFound: "Not found"}.get(type(error), "Sorry")
         return render(request, "error.html", principal, error.status_code, title=title,
                       message=error.message)  # fmt: skip
@@ -143,7 +159,7 @@ def _error_handlers(app: FastAPI) -> None:
         ]
         if _is_api(request):
             return JSONResponse({"detail": fields}, status_code=422)
-        principal = getattr(request.state, "principal", None)
+        principal = _principal_for_error_page(request)
         message = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
         return render(request, "error.html", principal, 422, title="Please check the form",
                       message=message)  # fmt: skip

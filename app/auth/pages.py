@@ -147,7 +147,7 @@ def reset(
 
 @router.get("/access-denied")
 def access_denied(request: Request, principal: OptionalPrincipal) -> Response:
-    return render(request, "error.html", principal, 403, title="Access denied",
+    return render(request, "error.html", principal, title="Access denied",
                   message="You do not have access to that page.")  # fmt: skip
 
 

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from app.authz.check import Target, allowed, invoice_filter
 from app.authz.guard import project_target, require
-from app.authz.policy import Action
-from app.core.errors import Conflict, Invalid, NotFound
+from app.authz.policy import Action, scope_of
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.events import service as events
 from app.models import (
     Audience,
@@ -42,6 +42,9 @@ def invoice_target(invoice: Invoice) -> Target:
 
 
 def readable_invoices(db: Session, user: User) -> list[Invoice]:
+    """Roles without any invoice access get 403 rather than a misleading empty list."""
+    if scope_of(user.role, Action.INVOICE_READ) is None:
+        raise Forbidden("Invoices are not available to your role")
     stmt = select(Invoice).where(invoice_filter(user)).order_by(Invoice.id.desc())
     return list(db.scalars(stmt))
 

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from app.assets import service as assets
 from app.authz.check import allowed
 from app.authz.guard import project_target, visible_project
-from app.authz.policy import Action
+from app.authz.policy import Action, scope_of
 from app.core.deps import DB, CurrentPrincipal
 from app.core.errors import AppError
 from app.events.service import latest_event_id
@@ -57,7 +57,9 @@ def home(request: Request, principal: CurrentPrincipal, db: DB) -> Response:
         principal,
         projects=[p for p in projects if p.status is ProjectStatus.ACTIVE],
         review=awaiting_review(db, principal),
-        overdue=invoices.overdue(invoices.readable_invoices(db, user)),
+        overdue=invoices.overdue(invoices.readable_invoices(db, user))
+        if scope_of(user.role, Action.INVOICE_READ)
+        else [],
         orgs=repository.org_names(db),
     )
 

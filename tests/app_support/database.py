@@ -33,12 +33,10 @@ def migrated_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 def truncate_all(engine: Engine) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    # DELETE beats TRUNCATE on tables this small, on PostgreSQL too
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(text(f"DELETE FROM {table}"))
+        for table in tables:
+            conn.execute(text(f"DELETE FROM {table}"))
 
 
 @pytest.fixture
