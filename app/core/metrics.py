@@ -33,6 +33,22 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        self._templates: dict[int, str] | None = None
+
+    def _template(self, scope: Scope) -> str:
+        # scope["route"] is the route as declared, without its router's prefix (/api)
+        if self._templates is None:
+            from fastapi.routing import iter_route_contexts
+
+            self._templates = {
+                id(ctx.original_route): ctx.path
+                for ctx in iter_route_contexts(scope["app"].routes)
+                if ctx.path
+            }
+        route = scope.get("route")
+        if route is None:
+            return "unmatched"
+        return self._templates.get(id(route)) or getattr(route, "path", "unmatched")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,8 +60,7 @@ class MetricsMiddleware:
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
-                route = scope.get("route")
-                template = getattr(route, "path", None) or "unmatched"
+                template = self._template(scope)
                 self.metrics.latency.labels(scope["method"], template).observe(
                     time.perf_counter() - start
                 )

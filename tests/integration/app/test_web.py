@@ -1,0 +1,112 @@
+"""Pages render for each role, bad input gets 413/422 with field messages, operations endpoints."""
+
+from __future__ import annotations
+
+from app_support.client import BASE, signed_in
+from fastapi.testclient import TestClient
+
+
+def test_dashboard_shows_my_projects_reviews_and_overdue_invoices(app, world):
+    client = signed_in(app, "client@studio.test")
+    page = client.get("/home")
+    assert page.status_code == 200
+    assert "Launch film" in page.text and "Teaser v1" in page.text  # awaiting the client's review
+    assert "/static/htmx.min.js" in page.text and "hx-headers" in page.text
+
+
+def test_project_file_and_invoice_pages_render(app, world):
+    pm = signed_in(app, "pm@studio.test")
+    project = pm.get(f"/projects/{world.project}")
+    assert project.status_code == 200 and "Teaser" in project.text and "data-live" in project.text
+    file = pm.get(f"/files/{world.file}")
+    assert file.status_code == 200 and "Fix grade" in file.text and "00:00:12.500" in file.text
+    invoice = pm.get(f"/invoices/{world.sent_invoice}")
+    assert "240.00 EUR" in invoice.text  # 2 x 100 + 20 % tax, computed
+    printable = pm.get(f"/invoices/{world.sent_invoice}/print")
+    assert printable.status_code == 200 and "<aside" not in printable.text
+
+
+def test_comment_form_errors_are_shown_inline(app, world):
+    client = signed_in(app, "client@studio.test")
+    token = client.headers["X-CSRF-Token"]
+    bad = client.post(f"/versions/{world.version}/comments",
+                      data={"body": "x", "t_start": "ten", "csrf_token": token})  # fmt: skip
+    assert bad.status_code == 422
+    assert "Use a time code like 1:23" in bad.text and 'role="alert"' in bad.text
+    ok = client.post(f"/versions/{world.version}/comments",
+                     data={"body": "at 1:05", "t_start": "1:05", "region_x": "0.5", "region_y": "0.25",
+                           "csrf_token": token}, follow_redirects=False)  # fmt: skip
+    assert ok.status_code == 303
+    comments = client.get(f"/api/versions/{world.version}/comments").json()
+    assert comments[-1]["t_start"] == 65 and comments[-1]["region_x"] == 0.5
+
+
+def test_api_validation_errors_name_the_field(app, world):
+    client = signed_in(app, "pm@studio.test")
+    response = client.post(f"/api/versions/{world.version}/comments",
+                           json={"body": "", "t_start": 5, "t_end": 1})  # fmt: skip
+    assert response.status_code == 422
+    fields = {d["field"] for d in response.json()["detail"]}
+    assert "body" in fields
+
+
+def test_oversize_bodies_get_413(app, world):
+    client = signed_in(app, "creative@studio.test")
+    too_big = b"x" * (app.state.settings.max_body_bytes + 1)
+    response = client.post(f"/api/files/{world.file}/versions", content=too_big,
+                           headers={"Content-Type": "video/mp4"})  # fmt: skip
+    assert response.status_code == 413
+
+
+def test_uploaded_version_is_stored_by_hash_and_served_back(app, world):
+    import hashlib
+
+    client = signed_in(app, "creative@studio.test")
+    data = b"\x89PNG fake image bytes"
+    created = client.post(f"/api/files/{world.file}/versions", content=data,
+                          headers={"Content-Type": "image/png", "X-Filename": "../../etc/passwd"})  # fmt: skip
+    assert created.status_code == 201
+    version = created.json()
+    assert version["number"] == 2 and version["sha256"] == hashlib.sha256(data).hexdigest()
+    assert version["original_name"] == ".._.._etc_passwd"
+    served = client.get(f"/api/versions/{version['id']}/content")
+    assert served.content == data and served.headers["x-content-type-options"] == "nosniff"
+
+
+def test_unknown_ids_are_404_for_everyone(app, world):
+    admin = signed_in(app, "admin@studio.test")
+    assert admin.get("/api/projects/999999").status_code == 404
+    assert admin.get("/files/999999").status_code == 404
+
+
+def test_health_readiness_and_metrics(app, world):
+    client = TestClient(app, base_url=BASE)
+    assert client.get("/healthz").text == "ok\n"
+    assert client.get("/readyz").status_code == 200
+    client.get(f"/api/projects/{world.project}")
+    metrics = client.get("/metrics").text
+    assert (
+        'eyeshots_http_requests_total{method="GET",route="/api/projects/{project_id}",status="401"} 1.0'
+        in metrics
+    )
+    assert "eyeshots_http_request_duration_seconds_bucket" in metrics
+
+
+def test_readyz_fails_when_the_database_is_unreachable(app, world, tmp_path):
+    from app.core.db import make_engine
+
+    url = app.state.engine.url
+    if url.get_backend_name() == "sqlite":
+        broken = f"sqlite:///{tmp_path}"  # a directory cannot be opened as a database
+    else:
+        broken = url.set(port=1).render_as_string(hide_password=False)  # nothing listens there
+    app.state.engine = make_engine(broken)
+    response = TestClient(app, base_url=BASE).get("/readyz")
+    assert response.status_code == 503 and "database unreachable" in response.text
+    assert TestClient(app, base_url=BASE).get("/healthz").status_code == 200
+
+
+def test_openapi_is_published(app):
+    spec = TestClient(app, base_url=BASE).get("/api/openapi.json").json()
+    assert "/api/projects/{project_id}" in spec["paths"]
+    assert "/home" not in spec["paths"]
