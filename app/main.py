@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import text
+from sqlalchemy.exc import DataError
 
 from app.assets import endpoints as assets_api
 from app.assets import pages as assets_pages
@@ -147,6 +148,17 @@ def _error_handlers(app: FastAPI) -> None:
         title = {Forbidden: "Access denied", NotFound: "Not found"}.get(type(error), "Sorry")
         return render(request, "error.html", principal, error.status_code, title=title,
                       message=error.message)  # fmt: skip
+
+    @app.exception_handler(DataError)
+    @app.exception_handler(OverflowError)
+    async def out_of_range(request: Request, error: Exception):  # noqa: ANN202
+        # a number the form allowed but the database column cannot hold
+        message = "A value is out of range"
+        if _is_api(request):
+            return JSONResponse({"detail": message}, status_code=422)
+        principal = _principal_for_error_page(request)
+        return render(request, "error.html", principal, 422, title="Please check the form",
+                      message=message)  # fmt: skip
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError):  # noqa: ANN202

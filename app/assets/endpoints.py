@@ -11,6 +11,7 @@ from app.assets import service
 from app.assets.schemas import FileDetail, FileIn, FileOut, VersionOut
 from app.authz.guard import visible_project
 from app.core.deps import DB, CurrentUser
+from app.core.schemas import IdPath
 
 router = APIRouter(tags=["files"])
 
@@ -21,19 +22,19 @@ async def raw_body(request: Request) -> bytes:
 
 
 @router.get("/projects/{project_id}/files", response_model=list[FileOut])
-def list_files(project_id: int, user: CurrentUser, db: DB) -> list[FileOut]:
+def list_files(project_id: IdPath, user: CurrentUser, db: DB) -> list[FileOut]:
     visible_project(db, user, project_id)
     return [FileOut.model_validate(f) for f in service.files_of(db, project_id)]
 
 
 @router.post("/projects/{project_id}/files", response_model=FileOut, status_code=201)
-def create_file(project_id: int, body: FileIn, user: CurrentUser, db: DB) -> FileOut:
+def create_file(project_id: IdPath, body: FileIn, user: CurrentUser, db: DB) -> FileOut:
     project = visible_project(db, user, project_id)
     return FileOut.model_validate(service.create_file(db, user, project, body.title, body.kind))
 
 
 @router.get("/files/{file_id}", response_model=FileDetail)
-def get_file(file_id: int, user: CurrentUser, db: DB) -> FileDetail:
+def get_file(file_id: IdPath, user: CurrentUser, db: DB) -> FileDetail:
     file, _ = service.visible_file(db, user, file_id)
     versions = [VersionOut.model_validate(v) for v in service.versions_of(db, file.id)]
     return FileDetail.model_validate(
@@ -55,7 +56,7 @@ def get_file(file_id: int, user: CurrentUser, db: DB) -> FileDetail:
     },
 )
 def upload_version(
-    file_id: int,
+    file_id: IdPath,
     request: Request,
     user: CurrentUser,
     db: DB,
@@ -72,7 +73,7 @@ def upload_version(
 
 @router.get("/versions/{version_id}/content")
 def version_content(
-    version_id: int, request: Request, user: CurrentUser, db: DB
+    version_id: IdPath, request: Request, user: CurrentUser, db: DB
 ) -> StreamingResponse:
     version, _, _ = service.visible_version(db, user, version_id)
     storage = request.app.state.storage

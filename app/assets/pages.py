@@ -13,6 +13,7 @@ from app.authz.guard import project_target, visible_project
 from app.authz.policy import Action
 from app.core.deps import DB, CurrentPrincipal
 from app.core.errors import AppError, NotFound
+from app.core.schemas import IdPath
 from app.events.service import latest_event_id
 from app.models import DecisionKind, FileKind, User, Visibility
 from app.reviews import service as reviews
@@ -29,7 +30,7 @@ def _chunks(upload: UploadFile) -> object:
 
 @router.post("/projects/{project_id}/files")
 def file_create(
-    request: Request, project_id: int, principal: CurrentPrincipal, db: DB,
+    request: Request, project_id: IdPath, principal: CurrentPrincipal, db: DB,
     title: Annotated[str, Form(max_length=300)],
     kind: Annotated[FileKind, Form()],
     upload: Annotated[UploadFile | None, Form()] = None,
@@ -44,7 +45,7 @@ def file_create(
 
 @router.post("/files/{file_id}/versions")
 def version_upload(
-    request: Request, file_id: int, principal: CurrentPrincipal, db: DB,
+    request: Request, file_id: IdPath, principal: CurrentPrincipal, db: DB,
     upload: Annotated[UploadFile, Form()],
 ) -> Response:  # fmt: skip
     file, project = service.visible_file(db, principal.user, file_id)
@@ -53,7 +54,7 @@ def version_upload(
     return redirect(f"/files/{file.id}")
 
 
-def _panel_context(db: DB, principal: CurrentPrincipal, version_id: int) -> dict[str, object]:
+def _panel_context(db: DB, principal: CurrentPrincipal, version_id: IdPath) -> dict[str, object]:
     user = principal.user
     version, file, project = service.visible_version(db, user, version_id)
     target = project_target(project)
@@ -76,13 +77,13 @@ def _panel_context(db: DB, principal: CurrentPrincipal, version_id: int) -> dict
 
 @router.get("/files/{file_id}")
 def file_page(
-    request: Request, file_id: int, principal: CurrentPrincipal, db: DB, v: int | None = None
+    request: Request, file_id: IdPath, principal: CurrentPrincipal, db: DB, v: int | None = None
 ) -> Response:
     return file_detail(request, file_id, principal, db, v)
 
 
 def file_detail(
-    request: Request, file_id: int, principal: CurrentPrincipal, db: DB, v: int | None = None,
+    request: Request, file_id: IdPath, principal: CurrentPrincipal, db: DB, v: int | None = None,
     status: int = 200, errors: dict[str, str] | None = None,
 ) -> Response:  # fmt: skip
     file, project = service.visible_file(db, principal.user, file_id)
@@ -102,7 +103,7 @@ def file_detail(
 
 @router.get("/versions/{version_id}/panel")
 def review_panel(
-    request: Request, version_id: int, principal: CurrentPrincipal, db: DB
+    request: Request, version_id: IdPath, principal: CurrentPrincipal, db: DB
 ) -> Response:
     return render(
         request, "files/_panel.html", principal, **_panel_context(db, principal, version_id)
@@ -111,7 +112,7 @@ def review_panel(
 
 @router.post("/versions/{version_id}/comments")
 def comment_create(
-    request: Request, version_id: int, principal: CurrentPrincipal, db: DB,
+    request: Request, version_id: IdPath, principal: CurrentPrincipal, db: DB,
     body: Annotated[str, Form(max_length=10000)],
     visibility: Annotated[Visibility, Form()] = Visibility.PUBLIC,
     t_start: Annotated[str, Form(max_length=20)] = "",
@@ -142,7 +143,7 @@ def comment_create(
 
 @router.post("/versions/{version_id}/decision")
 def decision_create(
-    request: Request, version_id: int, principal: CurrentPrincipal, db: DB,
+    request: Request, version_id: IdPath, principal: CurrentPrincipal, db: DB,
     decision: Annotated[DecisionKind, Form()],
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:  # fmt: skip
@@ -157,7 +158,7 @@ def decision_create(
 
 @router.post("/comments/{comment_id}/resolve")
 def comment_resolve(
-    request: Request, comment_id: int, principal: CurrentPrincipal, db: DB
+    request: Request, comment_id: IdPath, principal: CurrentPrincipal, db: DB
 ) -> Response:
     comment, version, project = reviews.visible_comment(db, principal.user, comment_id)
     reviews.resolve_comment(db, principal.user, comment, version, project)

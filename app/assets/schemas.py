@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from app.core.schemas import ORM
+from app.core.schemas import ORM, DbId
 from app.models import FileKind
 
 
@@ -15,7 +15,7 @@ class FileIn(BaseModel):
 
 class VersionOut(ORM):
     id: int
-    file_id: int
+    file_id: DbId
     number: int
     uploaded_by: int | None
     size: int
@@ -27,7 +27,7 @@ class VersionOut(ORM):
 
 class FileOut(ORM):
     id: int
-    project_id: int
+    project_id: DbId
     title: str
     kind: FileKind
     created_at: datetime

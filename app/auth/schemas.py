@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from app.core.schemas import ORM
+from app.core.schemas import ORM, DbId
 from app.models import Role, UserKind
 
 
@@ -17,7 +17,7 @@ class UserOut(ORM):
     name: str
     kind: UserKind
     role: Role
-    client_org_id: int | None
+    client_org_id: DbId | None
     is_active: bool
 
 
@@ -29,8 +29,8 @@ class SessionOut(BaseModel):
 class InvitationIn(BaseModel):
     email: str = Field(max_length=320)
     role: Role
-    client_org_id: int | None = None
-    project_id: int | None = None
+    client_org_id: DbId | None = None
+    project_id: DbId | None = None
 
 
 class InvitationOut(BaseModel):

@@ -15,6 +15,7 @@ from app.auth.service import resolve_session
 from app.authz.guard import visible_project
 from app.core.deps import cookie_name
 from app.core.errors import NotAuthenticated, NotFound
+from app.core.schemas import IdPath
 from app.events.service import events_after, latest_event_id
 from app.reviews.service import sees_internal
 
@@ -36,7 +37,7 @@ def _parse_id(value: str | None) -> int | None:
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def project_events(
-    project_id: int,
+    project_id: IdPath,
     request: Request,
     after: Annotated[int | None, Query(ge=0, le=2**62)] = None,
     last_event_id: Annotated[str | None, Header(max_length=40)] = None,
@@ -44,7 +45,7 @@ async def project_events(
     app = request.app
     token = request.cookies.get(cookie_name(app.state.settings))
 
-    def read(after_id: int | None) -> tuple[list[dict[str, object]], int]:
+    def read(after_id: IdPath | None) -> tuple[list[dict[str, object]], int]:
         # a fresh session per read: the stream may stay open for hours
         with app.state.sessionmaker() as db:
             found = resolve_session(db, token) if token else None

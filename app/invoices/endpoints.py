@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from app.core.deps import DB, CurrentUser
+from app.core.schemas import IdPath
 from app.invoices import service
 from app.invoices.schemas import InvoiceIn, InvoiceOut, InvoicePatch, LineIn, LineOut
 from app.models import Invoice, invoice_totals, line_amount
@@ -64,12 +65,12 @@ def create_invoice(body: InvoiceIn, user: CurrentUser, db: DB) -> InvoiceOut:
 
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceOut)
-def get_invoice(invoice_id: int, user: CurrentUser, db: DB) -> InvoiceOut:
+def get_invoice(invoice_id: IdPath, user: CurrentUser, db: DB) -> InvoiceOut:
     return present(db, service.visible_invoice(db, user, invoice_id))
 
 
 @router.patch("/invoices/{invoice_id}", response_model=InvoiceOut)
-def patch_invoice(invoice_id: int, body: InvoicePatch, user: CurrentUser, db: DB) -> InvoiceOut:
+def patch_invoice(invoice_id: IdPath, body: InvoicePatch, user: CurrentUser, db: DB) -> InvoiceOut:
     invoice = service.visible_invoice(db, user, invoice_id)
     service.update_draft(db, user, invoice, _lines(body.lines), body.notes, body.due_date)
     return present(db, invoice)
@@ -77,7 +78,7 @@ def patch_invoice(invoice_id: int, body: InvoicePatch, user: CurrentUser, db: DB
 
 @router.post("/invoices/{invoice_id}/{step}", response_model=InvoiceOut)
 def transition(
-    invoice_id: int, step: Literal["send", "pay", "void"], user: CurrentUser, db: DB
+    invoice_id: IdPath, step: Literal["send", "pay", "void"], user: CurrentUser, db: DB
 ) -> InvoiceOut:
     invoice = service.visible_invoice(db, user, invoice_id)
     return present(db, service.transition(db, user, invoice, step))

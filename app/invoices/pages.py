@@ -11,6 +11,7 @@ from app.authz.check import allowed
 from app.authz.policy import Action
 from app.core.deps import DB, CurrentPrincipal
 from app.core.errors import AppError, Invalid
+from app.core.schemas import IdPath
 from app.invoices import service
 from app.models import InvoiceStatus, invoice_totals, line_amount
 from app.projects import repository as projects
@@ -64,7 +65,7 @@ def invoice_create(
     return redirect(f"/invoices/{invoice.id}")
 
 
-def _detail(request: Request, principal: CurrentPrincipal, db: DB, invoice_id: int,
+def _detail(request: Request, principal: CurrentPrincipal, db: DB, invoice_id: IdPath,
             template: str = "invoices/detail.html", status: int = 200, **extra: object) -> Response:  # fmt: skip
     invoice = service.visible_invoice(db, principal.user, invoice_id)
     lines = service.lines_of(db, invoice.id)
@@ -80,21 +81,21 @@ def _detail(request: Request, principal: CurrentPrincipal, db: DB, invoice_id: i
 
 @router.get("/invoices/{invoice_id}")
 def invoice_detail(
-    request: Request, invoice_id: int, principal: CurrentPrincipal, db: DB
+    request: Request, invoice_id: IdPath, principal: CurrentPrincipal, db: DB
 ) -> Response:
     return _detail(request, principal, db, invoice_id)
 
 
 @router.get("/invoices/{invoice_id}/print")
 def invoice_print(
-    request: Request, invoice_id: int, principal: CurrentPrincipal, db: DB
+    request: Request, invoice_id: IdPath, principal: CurrentPrincipal, db: DB
 ) -> Response:
     return _detail(request, principal, db, invoice_id, "invoices/print.html")
 
 
 @router.post("/invoices/{invoice_id}/lines")
 def invoice_add_line(
-    request: Request, invoice_id: int, principal: CurrentPrincipal, db: DB,
+    request: Request, invoice_id: IdPath, principal: CurrentPrincipal, db: DB,
     description: Annotated[str, Form(max_length=500)],
     quantity: Annotated[str, Form(max_length=20)],
     unit_price: Annotated[str, Form(max_length=20)],
@@ -113,7 +114,9 @@ def invoice_add_line(
 
 
 @router.post("/invoices/{invoice_id}/{step}")
-def invoice_transition(invoice_id: int, step: str, principal: CurrentPrincipal, db: DB) -> Response:
+def invoice_transition(
+    invoice_id: IdPath, step: str, principal: CurrentPrincipal, db: DB
+) -> Response:
     if step not in service.TRANSITIONS:
         from app.core.errors import NotFound
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
+from app.core.schemas import DbId
 from app.models import InvoiceStatus
 
 
@@ -15,8 +16,8 @@ class LineIn(BaseModel):
 
 
 class InvoiceIn(BaseModel):
-    project_id: int | None = None
-    client_org_id: int | None = None
+    project_id: DbId | None = None
+    client_org_id: DbId | None = None
     currency: str = Field(default="EUR", min_length=3, max_length=3, pattern="^[A-Za-z]{3}$")
     tax_rate: Decimal = Field(default=Decimal("0"), ge=0, le=100, decimal_places=2)
     due_date: date | None = None
@@ -41,8 +42,8 @@ class LineOut(BaseModel):
 class InvoiceOut(BaseModel):
     id: int
     number: str
-    client_org_id: int
-    project_id: int | None
+    client_org_id: DbId
+    project_id: DbId | None
     currency: str
     tax_rate: Decimal
     status: InvoiceStatus

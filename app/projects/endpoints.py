@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 
 from app.authz.guard import visible_project
 from app.core.deps import DB, CurrentUser
+from app.core.schemas import IdPath
 from app.projects import repository, service
 from app.projects.schemas import (
     MemberIn,
@@ -33,19 +34,19 @@ def create_project(body: ProjectIn, user: CurrentUser, db: DB) -> ProjectOut:
 
 
 @router.get("/projects/{project_id}", response_model=ProjectOut)
-def get_project(project_id: int, user: CurrentUser, db: DB) -> ProjectOut:
+def get_project(project_id: IdPath, user: CurrentUser, db: DB) -> ProjectOut:
     return ProjectOut.model_validate(visible_project(db, user, project_id))
 
 
 @router.patch("/projects/{project_id}", response_model=ProjectOut)
-def patch_project(project_id: int, body: ProjectPatch, user: CurrentUser, db: DB) -> ProjectOut:
+def patch_project(project_id: IdPath, body: ProjectPatch, user: CurrentUser, db: DB) -> ProjectOut:
     project = visible_project(db, user, project_id)
     project = service.update_project(db, user, project, body.name, body.status, body.due_date)
     return ProjectOut.model_validate(project)
 
 
 @router.get("/projects/{project_id}/members", response_model=list[MemberOut])
-def list_members(project_id: int, user: CurrentUser, db: DB) -> list[MemberOut]:
+def list_members(project_id: IdPath, user: CurrentUser, db: DB) -> list[MemberOut]:
     visible_project(db, user, project_id)
     return [
         MemberOut(user_id=u.id, name=u.name, email=u.email, role=m.role)
@@ -55,7 +56,7 @@ def list_members(project_id: int, user: CurrentUser, db: DB) -> list[MemberOut]:
 
 @router.put("/projects/{project_id}/members/{user_id}", response_model=MemberOut)
 def set_member(
-    project_id: int, user_id: int, body: MemberIn, user: CurrentUser, db: DB
+    project_id: IdPath, user_id: IdPath, body: MemberIn, user: CurrentUser, db: DB
 ) -> MemberOut:
     project = visible_project(db, user, project_id)
     row = service.set_member(db, user, project, user_id, body.role)
@@ -64,7 +65,7 @@ def set_member(
 
 
 @router.delete("/projects/{project_id}/members/{user_id}", status_code=204)
-def remove_member(project_id: int, user_id: int, user: CurrentUser, db: DB) -> Response:
+def remove_member(project_id: IdPath, user_id: IdPath, user: CurrentUser, db: DB) -> Response:
     project = visible_project(db, user, project_id)
     service.remove_member(db, user, project, user_id)
     return Response(status_code=204)

@@ -14,6 +14,7 @@ from app.authz.guard import project_target, visible_project
 from app.authz.policy import Action, scope_of
 from app.core.deps import DB, CurrentPrincipal
 from app.core.errors import AppError
+from app.core.schemas import IdPath
 from app.events.service import latest_event_id
 from app.invoices import service as invoices
 from app.models import Decision, File, FileVersion, MemberRole, ProjectStatus
@@ -105,7 +106,7 @@ def project_create(
     return redirect(f"/projects/{project.id}")
 
 
-def _detail(request: Request, principal: CurrentPrincipal, db: DB, project_id: int,
+def _detail(request: Request, principal: CurrentPrincipal, db: DB, project_id: IdPath,
             status: int = 200, **extra: object) -> Response:  # fmt: skip
     user = principal.user
     project = visible_project(db, user, project_id)
@@ -134,14 +135,14 @@ def _detail(request: Request, principal: CurrentPrincipal, db: DB, project_id: i
 
 @router.get("/projects/{project_id}")
 def project_detail(
-    request: Request, project_id: int, principal: CurrentPrincipal, db: DB
+    request: Request, project_id: IdPath, principal: CurrentPrincipal, db: DB
 ) -> Response:
     return _detail(request, principal, db, project_id)
 
 
 @router.get("/projects/{project_id}/files-fragment")
 def project_files_fragment(
-    request: Request, project_id: int, principal: CurrentPrincipal, db: DB
+    request: Request, project_id: IdPath, principal: CurrentPrincipal, db: DB
 ) -> Response:
     project = visible_project(db, principal.user, project_id)
     files = assets.files_of(db, project.id)
@@ -153,7 +154,7 @@ def project_files_fragment(
 
 @router.post("/projects/{project_id}/members")
 def member_set(
-    request: Request, project_id: int, principal: CurrentPrincipal, db: DB,
+    request: Request, project_id: IdPath, principal: CurrentPrincipal, db: DB,
     user_id: Annotated[int, Form()],
     role: Annotated[MemberRole, Form()],
 ) -> Response:  # fmt: skip
@@ -169,7 +170,9 @@ def member_set(
 
 
 @router.post("/projects/{project_id}/members/{user_id}/remove")
-def member_remove(project_id: int, user_id: int, principal: CurrentPrincipal, db: DB) -> Response:
+def member_remove(
+    project_id: IdPath, user_id: IdPath, principal: CurrentPrincipal, db: DB
+) -> Response:
     project = visible_project(db, principal.user, project_id)
     service.remove_member(db, principal.user, project, user_id)
     return redirect(f"/projects/{project_id}")

@@ -4,13 +4,13 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from app.core.schemas import ORM
+from app.core.schemas import ORM, DbId
 from app.models import MemberRole, ProjectStatus
 
 
 class ProjectIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    client_org_id: int
+    client_org_id: DbId
     due_date: date | None = None
 
 
@@ -23,7 +23,7 @@ class ProjectPatch(BaseModel):
 class ProjectOut(ORM):
     id: int
     name: str
-    client_org_id: int
+    client_org_id: DbId
     status: ProjectStatus
     due_date: date | None
     created_at: datetime
@@ -34,7 +34,7 @@ class MemberIn(BaseModel):
 
 
 class MemberOut(BaseModel):
-    user_id: int
+    user_id: DbId
     name: str
     email: str
     role: MemberRole

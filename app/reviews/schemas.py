@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.core.schemas import ORM
+from app.core.schemas import ORM, DbId
 from app.models import DecisionKind, Visibility
 
 
@@ -21,7 +21,7 @@ class CommentIn(BaseModel):
     t_start: float | None = Field(default=None, ge=0, le=1e7)
     t_end: float | None = Field(default=None, ge=0, le=1e7)
     region: Region | None = None
-    parent_id: int | None = None
+    parent_id: DbId | None = None
 
     @model_validator(mode="after")
     def _range(self) -> CommentIn:
@@ -32,9 +32,9 @@ class CommentIn(BaseModel):
 
 class CommentOut(ORM):
     id: int
-    version_id: int
-    parent_id: int | None
-    author_id: int | None
+    version_id: DbId
+    parent_id: DbId | None
+    author_id: DbId | None
     body: str
     t_start: float | None
     t_end: float | None
@@ -54,8 +54,8 @@ class DecisionIn(BaseModel):
 
 class DecisionOut(ORM):
     id: int
-    version_id: int
-    reviewer_id: int
+    version_id: DbId
+    reviewer_id: DbId
     decision: DecisionKind
     note: str
     created_at: datetime

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from app.auth.schemas import UserOut
 from app.core.deps import DB, CurrentUser
+from app.core.schemas import IdPath
 from app.users import service
 from app.users.schemas import UserPatch
 
@@ -18,5 +19,5 @@ def list_users(user: CurrentUser, db: DB) -> list[UserOut]:
 
 
 @router.patch("/users/{user_id}", response_model=UserOut)
-def patch_user(user_id: int, body: UserPatch, user: CurrentUser, db: DB) -> UserOut:
+def patch_user(user_id: IdPath, body: UserPatch, user: CurrentUser, db: DB) -> UserOut:
     return UserOut.model_validate(service.update_user(db, user, user_id, body.role, body.is_active))

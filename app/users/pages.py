@@ -13,6 +13,7 @@ from app.authz.guard import require
 from app.authz.policy import Action
 from app.core.deps import DB, AppSettings, Auth, CurrentPrincipal
 from app.core.errors import AppError
+from app.core.schemas import IdPath
 from app.models import Invitation, Role, utcnow
 from app.users import service
 from app.web.render import redirect, render
@@ -68,7 +69,7 @@ def invite(
 
 @router.post("/admin/users/{user_id}")
 def user_update(
-    request: Request, user_id: int, principal: CurrentPrincipal, db: DB,
+    request: Request, user_id: IdPath, principal: CurrentPrincipal, db: DB,
     role: Annotated[Role | None, Form()] = None,
     is_active: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:  # fmt: skip
