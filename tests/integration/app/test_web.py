@@ -110,3 +110,16 @@ def test_openapi_is_published(app):
     spec = TestClient(app, base_url=BASE).get("/api/openapi.json").json()
     assert "/api/projects/{project_id}" in spec["paths"]
     assert "/home" not in spec["paths"]
+
+
+def test_forms_carry_the_sessions_csrf_token(app, world):
+    import re
+
+    client = signed_in(app, "admin@studio.test")
+    expected = client.headers.pop("X-CSRF-Token")
+    page = client.get("/admin/users").text
+    tokens = set(re.findall(r'name="csrf_token" value="([^"]*)"', page))
+    assert tokens == {expected}
+    posted = client.post("/admin/orgs", data={"name": "Soylent", "csrf_token": tokens.pop()},
+                         follow_redirects=False)  # fmt: skip
+    assert posted.status_code == 303
