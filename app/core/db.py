@@ -25,8 +25,12 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # one connection per request thread (anyio's pool has 40); SQLite connections are cheap
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 10}, pool_size=20
+            url,
+            connect_args={"check_same_thread": False, "timeout": 10},
+            pool_size=48,
+            max_overflow=16,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

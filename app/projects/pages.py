@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from sqlalchemy import select
+from sqlalchemy import and_, exists, func, select
 from starlette.responses import Response
 
 from app.assets import service as assets
-from app.authz.check import allowed
+from app.authz.check import allowed, project_filter
 from app.authz.guard import project_target, visible_project
 from app.authz.policy import Action, scope_of
 from app.core.deps import DB, CurrentPrincipal
@@ -17,7 +17,7 @@ from app.core.errors import AppError
 from app.core.schemas import IdPath
 from app.events.service import latest_event_id
 from app.invoices import service as invoices
-from app.models import Decision, File, FileVersion, MemberRole, ProjectStatus
+from app.models import Decision, File, FileVersion, MemberRole, Project, ProjectStatus
 from app.projects import repository, service
 from app.users import service as users
 from app.web.forms import optional_date
@@ -27,25 +27,28 @@ router = APIRouter()
 
 
 def awaiting_review(db: DB, principal: CurrentPrincipal) -> list[tuple[File, FileVersion]]:
-    """Latest versions in my projects that I may decide on and have not decided yet."""
+    """Latest versions I may decide on and have not decided yet, newest first (one query)."""
     user = principal.user
-    out = []
-    for project in repository.readable_projects(db, user):
-        if not allowed(db, user, Action.DECIDE, project_target(project)):
-            continue
-        for file in assets.files_of(db, project.id):
-            versions = assets.versions_of(db, file.id)
-            if not versions:
-                continue
-            latest = versions[-1]
-            decided = db.scalar(
-                select(Decision.id).where(
-                    Decision.version_id == latest.id, Decision.reviewer_id == user.id
-                )
-            )
-            if decided is None:
-                out.append((file, latest))
-    return out
+    latest = (
+        select(FileVersion.file_id, func.max(FileVersion.number).label("number"))
+        .group_by(FileVersion.file_id)
+        .subquery()
+    )
+    stmt = (
+        select(File, FileVersion)
+        .join(latest, latest.c.file_id == File.id)
+        .join(
+            FileVersion, and_(FileVersion.file_id == File.id, FileVersion.number == latest.c.number)
+        )
+        .join(Project, Project.id == File.project_id)
+        .where(project_filter(user, Action.DECIDE))
+        .where(
+            ~exists().where(Decision.version_id == FileVersion.id, Decision.reviewer_id == user.id)
+        )
+        .order_by(FileVersion.id.desc())
+        .limit(50)
+    )
+    return [(f, v) for f, v in db.execute(stmt)]
 
 
 @router.get("/home")
