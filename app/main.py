@@ -22,6 +22,7 @@ from app.auth.service import AuthContext
 from app.core.db import make_engine, make_sessionmaker
 from app.core.deps import Principal, csrf_protect
 from app.core.errors import AppError, Forbidden, NotAuthenticated, NotFound
+from app.core.headers import SecurityHeaders
 from app.core.mailer import LogMailer
 from app.core.metrics import Metrics, MetricsMiddleware
 from app.core.security import Passwords
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _operational_routes(app)
     _error_handlers(app)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
 

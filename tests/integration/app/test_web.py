@@ -123,3 +123,12 @@ def test_forms_carry_the_sessions_csrf_token(app, world):
     posted = client.post("/admin/orgs", data={"name": "Soylent", "csrf_token": tokens.pop()},
                          follow_redirects=False)  # fmt: skip
     assert posted.status_code == 303
+
+
+def test_pages_carry_security_headers(app, world):
+    client = signed_in(app, "pm@studio.test")
+    page = client.get("/home")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
+    content = client.get(f"/api/versions/{world.version}/content")
+    assert "sandbox" in content.headers["content-security-policy"]  # its own, stricter policy
