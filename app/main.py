@@ -13,11 +13,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import text
 from sqlalchemy.exc import DataError
+from starlette.middleware.sessions import SessionMiddleware
 
 from app.assets import endpoints as assets_api
 from app.assets import pages as assets_pages
 from app.auth import endpoints as auth_api
+from app.auth import oidc
 from app.auth import pages as auth_pages
+from app.auth.oidc import make_oauth
 from app.auth.service import AuthContext
 from app.core.db import make_engine, make_sessionmaker
 from app.core.deps import Principal, csrf_protect
@@ -88,6 +91,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api)
     for module in (auth_pages, projects_pages, assets_pages, invoices_pages, users_pages):
         app.include_router(module.router, include_in_schema=False)
+    if settings.oidc_enabled:
+        # Authlib keeps state, nonce and PKCE verifier here for the round trip to the provider;
+        # lax, or the cookie is not sent back on the provider's cross-site redirect
+        app.add_middleware(
+            SessionMiddleware,
+            secret_key=settings.secret_key,
+            session_cookie="eyeshots_oidc",
+            max_age=600,
+            same_site="lax",
+            https_only=settings.cookie_secure,
+        )
+        app.state.oauth = make_oauth(settings)
+        app.include_router(oidc.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _operational_routes(app)
     _error_handlers(app)

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 4
+    # optional single sign-on through an OpenID Connect provider (Keycloak, Authentik, ...)
+    oidc_discovery_url: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_label: str = "Sign in with single sign-on"
     # seconds between checks for new events when no LISTEN/NOTIFY is available (SQLite)
     event_poll_seconds: float = 0.5
 
@@ -57,6 +62,10 @@ class Settings(BaseSettings):
                 "DATABASE_URL must start with sqlite:/// or postgresql:// (got an unknown scheme)"
             )
         return value
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_discovery_url and self.oidc_client_id)
 
     @property
     def effective_database_url(self) -> str:
