@@ -66,6 +66,11 @@ def _panel_context(db: DB, principal: CurrentPrincipal, version_id: IdPath) -> d
         "file": file,
         "project": project,
         "comments": comments,
+        "threads": [
+            (c, [r for r in comments if r.parent_id == c.id])
+            for c in comments
+            if c.parent_id is None or c.parent_id not in {x.id for x in comments}
+        ],
         "names": names,
         "decisions": reviews.decisions_of(db, version.id),
         "can_comment": allowed(db, user, Action.COMMENT_CREATE, target),

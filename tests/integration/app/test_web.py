@@ -132,3 +132,27 @@ def test_pages_carry_security_headers(app, world):
     assert page.headers["x-frame-options"] == "DENY"
     content = client.get(f"/api/versions/{world.version}/content")
     assert "sandbox" in content.headers["content-security-policy"]  # its own, stricter policy
+
+
+def test_replies_thread_under_their_comment_and_inherit_internal(app, world):
+    creative = signed_in(app, "creative@studio.test")
+    token = creative.headers["X-CSRF-Token"]
+    for parent, body in ((world.public_comment, "on it"), (world.internal_comment, "graded")):
+        posted = creative.post(f"/versions/{world.version}/comments",
+                               data={"body": body, "parent_id": parent, "csrf_token": token},
+                               follow_redirects=False)  # fmt: skip
+        assert posted.status_code == 303
+    comments = {
+        c["body"]: c for c in creative.get(f"/api/versions/{world.version}/comments").json()
+    }
+    assert comments["graded"]["visibility"] == "internal"
+    page = creative.get(f"/files/{world.file}").text
+    assert (
+        page.index("Love it") < page.index("on it") < page.index("Fix grade") < page.index("graded")
+    )
+    client = signed_in(app, "client@studio.test")
+    text = client.get(f"/versions/{world.version}/panel").text
+    assert "on it" in text and "graded" not in text
+    hidden_parent = client.post(f"/api/versions/{world.version}/comments",
+                                json={"body": "sneaky", "parent_id": world.internal_comment})  # fmt: skip
+    assert hidden_parent.status_code == 422 and hidden_parent.json()["field"] == "parent_id"
