@@ -35,6 +35,11 @@ def get_db(request: Request) -> Iterator[Session]:
     yield from session_scope(request.app.state.sessionmaker)
 
 
+# "function": commit before the response leaves, so a client that acts on a response (follows
+# a redirect, sends the next request with its new cookie) always sees what it wrote
+DB = Annotated[Session, Depends(get_db, scope="function")]
+
+
 def get_auth(request: Request) -> AuthContext:
     return request.app.state.auth
 
@@ -48,9 +53,7 @@ class Principal:
         return csrf_token(settings.secret_key, self.session_hash)
 
 
-def optional_principal(
-    request: Request, db: Annotated[Session, Depends(get_db)]
-) -> Principal | None:
+def optional_principal(request: Request, db: DB) -> Principal | None:
     if hasattr(request.state, "principal"):
         return request.state.principal
     token = request.cookies.get(cookie_name(request.app.state.settings))
@@ -107,7 +110,6 @@ async def csrf_protect(request: Request) -> None:
         raise Forbidden("Missing or wrong CSRF token; reload the page and try again")
 
 
-DB = Annotated[Session, Depends(get_db)]
 CurrentUser = Annotated[User, Depends(current_user)]
 CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
