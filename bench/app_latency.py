@@ -170,7 +170,8 @@ def main() -> None:
         env.pop("DATABASE_URL", None)
         settings = Settings(data_dir=Path(tmp), cookie_secure=False)
         print(f"seeding {args.users} users ...", flush=True)
-        sessions = seed(settings, args.users)
+        # the same studio whatever the concurrency, so runs at different --users compare
+        sessions = seed(settings, max(args.users, 50))[: args.users]
         eyeshots = str(Path(sys.executable).parent / "eyeshots")
         log = open(Path(tmp) / "server.log", "wb")  # noqa: SIM115
         server = subprocess.Popen([eyeshots, "app", "serve", "--port", str(port), "--workers", str(args.workers)],
