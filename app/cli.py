@@ -70,6 +70,21 @@ def create_admin(email: str, name: str, password_stdin: bool) -> None:
 
 
 @cli.command()
+def cleanup() -> None:
+    """Delete expired sessions, invitations, reset tokens and old sign-in failures (run daily)."""
+    from app.auth.service import AuthContext, purge_expired
+    from app.core.db import make_engine, make_sessionmaker
+    from app.core.security import Passwords
+
+    settings = _settings()
+    engine = make_engine(settings.effective_database_url)
+    ctx = AuthContext(settings, Passwords(1, 1024, 1))  # hashing is not used here
+    with make_sessionmaker(engine).begin() as db:
+        counts = purge_expired(db, ctx)
+    click.echo("deleted: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--demo", is_flag=True, help="Load demo users and data into an empty database.")

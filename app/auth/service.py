@@ -247,3 +247,26 @@ def create_admin(db: Session, ctx: AuthContext, email: str, name: str, password:
     db.add(user)
     db.flush()
     return user
+
+
+def purge_expired(db: Session, ctx: AuthContext) -> dict[str, int]:
+    """Deletes sessions, tokens and sign-in failures that can no longer matter."""
+    from sqlalchemy import delete
+
+    now = utcnow()
+    window = now - timedelta(seconds=ctx.settings.login_window_seconds)
+    counts = {
+        "sessions": db.execute(delete(UserSession).where(UserSession.expires_at <= now)).rowcount,
+        "invitations": db.execute(
+            delete(Invitation).where(Invitation.expires_at <= now, Invitation.accepted_at.is_(None))
+        ).rowcount,
+        "password_resets": db.execute(
+            delete(PasswordReset).where(
+                (PasswordReset.expires_at <= now) | PasswordReset.used_at.is_not(None)
+            )
+        ).rowcount,
+        "login_attempts": db.execute(
+            delete(LoginAttempt).where(LoginAttempt.at <= window)
+        ).rowcount,
+    }
+    return counts

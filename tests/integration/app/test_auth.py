@@ -203,3 +203,17 @@ def test_argon2id_is_the_password_hash(app, world):
     with app.state.sessionmaker() as db:
         stored = db.scalar(select(User.password_hash).where(User.email == "pm@studio.test"))
     assert stored.startswith("$argon2id$")
+
+
+def test_cleanup_removes_only_what_can_no_longer_matter(app, world):
+    from app.auth.service import purge_expired
+
+    live = signed_in(app, "pm@studio.test")
+    _login(TestClient(app, base_url=BASE), "pm@studio.test", "wrong password!")
+    with app.state.sessionmaker.begin() as db:
+        db.add(UserSession(user_id=world.users["creative"], token_hash="0" * 64,
+                           expires_at=utcnow() - timedelta(seconds=1)))  # fmt: skip
+    with app.state.sessionmaker.begin() as db:
+        counts = purge_expired(db, app.state.auth)
+    assert counts["sessions"] == 1 and counts["login_attempts"] == 0
+    assert live.get("/api/auth/me").status_code == 200
