@@ -128,6 +128,8 @@ def _detail(request: Request, principal: CurrentPrincipal, db: DB, project_id: I
         latest=latest,
         members=repository.members(db, project.id),
         can_members=can_members,
+        can_update=allowed(db, user, Action.PROJECT_UPDATE, target),
+        statuses=list(ProjectStatus),
         can_upload=allowed(db, user, Action.FILE_UPLOAD, target),
         staff=users.internal_users(db) if can_members else [],
         member_roles=list(MemberRole),
@@ -153,6 +155,26 @@ def project_files_fragment(
     return render(
         request, "projects/_files.html", principal, project=project, files=files, latest=latest
     )
+
+
+@router.post("/projects/{project_id}")
+def project_update(
+    request: Request, project_id: IdPath, principal: CurrentPrincipal, db: DB,
+    name: Annotated[str, Form(max_length=200)],
+    status: Annotated[ProjectStatus, Form()],
+    due_date: Annotated[str, Form(max_length=20)] = "",
+) -> Response:  # fmt: skip
+    project = visible_project(db, principal.user, project_id)
+    try:
+        service.update_project(db, principal.user, project, name, status,
+                               optional_date(due_date, "due_date"))  # fmt: skip
+    except AppError as error:
+        if error.status_code == 403:
+            raise
+        db.rollback()
+        return _detail(request, principal, db, project_id, error.status_code,
+                       errors={error.field or "project": error.message})  # fmt: skip
+    return redirect(f"/projects/{project_id}")
 
 
 @router.post("/projects/{project_id}/members")

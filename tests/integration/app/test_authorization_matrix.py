@@ -171,6 +171,8 @@ CASES: list[Case] = [
     C("GET", "/projects", SIGNED_IN, get("/projects")),
     C("POST", "/projects", PMS, lambda w, app: {"data": {"name": "New", "client_org_id": w.org}}),
     C("GET", "/projects/{project_id}", INSIDERS, get("/projects/{w.project}")),
+    C("POST", "/projects/{project_id}", MANAGERS,
+      lambda w, app: {"url": f"/projects/{w.project}", "data": {"name": "Renamed", "status": "on_hold"}}),
     C("GET", "/projects/{project_id}/files-fragment", INSIDERS, get("/projects/{w.project}/files-fragment")),
     C("POST", "/projects/{project_id}/members", MANAGERS,
       lambda w, app: {"url": f"/projects/{w.project}/members",

@@ -156,3 +156,27 @@ def test_replies_thread_under_their_comment_and_inherit_internal(app, world):
     hidden_parent = client.post(f"/api/versions/{world.version}/comments",
                                 json={"body": "sneaky", "parent_id": world.internal_comment})  # fmt: skip
     assert hidden_parent.status_code == 422 and hidden_parent.json()["field"] == "parent_id"
+
+
+def test_manager_edits_the_project_and_admin_changes_a_role(app, world):
+    pm = signed_in(app, "pm@studio.test")
+    token = pm.headers["X-CSRF-Token"]
+    bad = pm.post(f"/projects/{world.project}", data={"name": "X", "status": "on_hold",
+                                                     "due_date": "31/12", "csrf_token": token})  # fmt: skip
+    assert bad.status_code == 422 and "Use a date like" in bad.text
+    ok = pm.post(f"/projects/{world.project}", data={"name": "Launch film II", "status": "on_hold",
+                                                    "due_date": "2027-01-31", "csrf_token": token},
+                 follow_redirects=False)  # fmt: skip
+    assert ok.status_code == 303
+    project = pm.get(f"/api/projects/{world.project}").json()
+    assert (project["name"], project["status"], project["due_date"]) == (
+        "Launch film II",
+        "on_hold",
+        "2027-01-31",
+    )
+    admin = signed_in(app, "admin@studio.test")
+    changed = admin.post(f"/admin/users/{world.users['other_creative']}",
+                         data={"role": "project_manager", "csrf_token": admin.headers["X-CSRF-Token"]},
+                         follow_redirects=False)  # fmt: skip
+    assert changed.status_code == 303
+    assert "Change role" in admin.get("/admin/users").text
