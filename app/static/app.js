@@ -28,6 +28,11 @@
       form.elements["region_x"].value = ((e.clientX - rect.left) / rect.width).toFixed(4);
       form.elements["region_y"].value = ((e.clientY - rect.top) / rect.height).toFixed(4);
     }
+    var seek = e.target.closest("[data-seek]");
+    if (seek) {
+      var player = document.querySelector("video, audio");
+      if (player) { player.currentTime = parseFloat(seek.getAttribute("data-seek")); player.play(); }
+    }
     var now = e.target.closest("[data-timecode-now]");
     if (now) {
       var media = document.querySelector("video, audio");
