@@ -73,6 +73,8 @@ class Broker:
         seen = await asyncio.to_thread(self._latest)
         while True:
             await asyncio.sleep(self._poll_seconds)
+            if not self._waiters:
+                continue  # nobody listening; a new stream reads the table itself first
             try:
                 newest = await asyncio.to_thread(self._latest)
             except Exception:  # a locked or restarting database must not end live updates
