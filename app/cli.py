@@ -117,8 +117,11 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
         else:
             click.echo("demo data skipped: the database already has users")
     engine.dispose()
-    # the factory re-reads settings in each worker process
+    # the factory re-reads settings in each worker process: they must share one CSRF key
     os.environ.setdefault("EYESHOTS_DATA_DIR", str(settings.data_dir))
+    if "EYESHOTS_SECRET_KEY" not in os.environ:
+        click.echo("note: EYESHOTS_SECRET_KEY is not set; open forms break on restart", err=True)
+        os.environ["EYESHOTS_SECRET_KEY"] = settings.secret_key
     uvicorn.run(
         "app.main:create_app",
         factory=True,

@@ -63,7 +63,8 @@ def test_serve_with_demo_data(tmp_path):
     env = _env(
         tmp_path, EYESHOTS_COOKIE_SECURE="false", EYESHOTS_BASE_URL=f"http://127.0.0.1:{port}"
     )
-    server = subprocess.Popen([EYESHOTS, "app", "serve", "--demo", "--port", str(port)], env=env,
+    # two workers without a configured secret: both must still accept each other's CSRF tokens
+    server = subprocess.Popen([EYESHOTS, "app", "serve", "--demo", "--port", str(port), "--workers", "2"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
     try:
         base = f"http://127.0.0.1:{port}"
@@ -85,6 +86,12 @@ def test_serve_with_demo_data(tmp_path):
             projects = client.get("/api/projects").json()
             assert [p["name"] for p in projects] == ["Spring campaign"]
             assert (tmp_path / "data" / "eyeshots.db").exists()
+            csrf = login.json()["csrf_token"]
+            for _ in range(10):  # connections land on either worker
+                with httpx.Client(base_url=base, cookies=client.cookies) as fresh:
+                    posted = fresh.post(f"/api/versions/{1}/comments", json={"body": "ok"},
+                                        headers={"X-CSRF-Token": csrf})  # fmt: skip
+                    assert posted.status_code == 201, posted.text
     finally:
         server.terminate()
         server.wait(timeout=20)
