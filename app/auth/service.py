@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.auth import repository as repo
@@ -26,6 +26,8 @@ from app.models import (
     UserSession,
     utcnow,
 )
+
+RESETS_PER_HOUR = 3
 
 
 @dataclass
@@ -196,6 +198,15 @@ def request_password_reset(db: Session, ctx: AuthContext, email: str) -> str | N
     """Returns the token to mail, or None; the caller answers the same either way."""
     user = repo.user_by_email(db, email)
     if user is None or not user.is_active:
+        return None
+    # a mailbox is not a target to flood: beyond a few links an hour, answer but send nothing
+    recent = db.scalar(
+        select(func.count()).where(
+            PasswordReset.user_id == user.id,
+            PasswordReset.created_at > utcnow() - timedelta(hours=1),
+        )
+    )
+    if recent >= RESETS_PER_HOUR:
         return None
     token = new_token()
     db.add(

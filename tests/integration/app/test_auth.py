@@ -217,3 +217,13 @@ def test_cleanup_removes_only_what_can_no_longer_matter(app, world):
         counts = purge_expired(db, app.state.auth)
     assert counts["sessions"] == 1 and counts["login_attempts"] == 0
     assert live.get("/api/auth/me").status_code == 200
+
+
+def test_reset_links_per_hour_are_capped_with_the_same_reply(app, world):
+    from app.auth.service import RESETS_PER_HOUR
+
+    anonymous = TestClient(app, base_url=BASE)
+    replies = {anonymous.post("/api/auth/password-reset", json={"email": "pm@studio.test"}).text
+               for _ in range(RESETS_PER_HOUR + 2)}  # fmt: skip
+    assert len(replies) == 1
+    assert len([m for m in app.state.mailer.sent if m.to == "pm@studio.test"]) == RESETS_PER_HOUR
