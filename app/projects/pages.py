@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, select, true
 from starlette.responses import Response
 
 from app.assets import service as assets
@@ -17,7 +17,17 @@ from app.core.errors import AppError
 from app.core.schemas import IdPath
 from app.events.service import latest_event_id
 from app.invoices import service as invoices
-from app.models import Decision, File, FileVersion, MemberRole, Project, ProjectStatus
+from app.models import (
+    Audience,
+    Decision,
+    Event,
+    File,
+    FileVersion,
+    MemberRole,
+    Project,
+    ProjectStatus,
+    User,
+)
 from app.projects import repository, service
 from app.users import service as users
 from app.web.forms import optional_date
@@ -134,6 +144,8 @@ def _detail(request: Request, principal: CurrentPrincipal, db: DB, project_id: I
         staff=users.internal_users(db) if can_members else [],
         member_roles=list(MemberRole),
         last_event=latest_event_id(db),
+        activity=_activity(db, principal, project.id),
+        project_id=project.id,
         **extra,
     )
 
@@ -175,6 +187,55 @@ def project_update(
         return _detail(request, principal, db, project_id, error.status_code,
                        errors={error.field or "project": error.message})  # fmt: skip
     return redirect(f"/projects/{project_id}")
+
+
+PHRASES = {
+    "project.created": "created the project",
+    "project.updated": "updated the project",
+    "member.set": "changed the team",
+    "member.removed": "changed the team",
+    "file.created": "added a file",
+    "version.created": "uploaded a new version",
+    "comment.created": "commented",
+    "comment.resolved": "resolved a comment",
+    "invoice.created": "drafted an invoice",
+    "invoice.sent": "sent an invoice",
+    "invoice.paid": "marked an invoice paid",
+    "invoice.void": "voided an invoice",
+}
+
+
+def _activity(db: DB, principal: CurrentPrincipal, project_id: int) -> list[dict[str, object]]:
+    project = visible_project(db, principal.user, project_id)
+    internal = allowed(db, principal.user, Action.COMMENT_INTERNAL, project_target(project))
+    rows = db.scalars(
+        select(Event)
+        .where(Event.project_id == project.id)
+        .where(true() if internal else Event.audience == Audience.ALL)
+        .order_by(Event.id.desc())
+        .limit(20)
+    ).all()
+    names = {
+        u.id: u.name
+        for u in db.scalars(select(User).where(User.id.in_({e.actor_id for e in rows})))
+    }
+    out = []
+    for event in rows:
+        text = PHRASES.get(event.kind, event.kind)
+        if event.kind == "decision.made":
+            decision = event.payload.get("decision")
+            text = "approved a version" if decision == "approved" else "requested changes"
+        out.append({"who": names.get(event.actor_id, "Someone"), "what": text, "when": event.created_at,
+                    "file_id": event.payload.get("file_id")})  # fmt: skip
+    return out
+
+
+@router.get("/projects/{project_id}/activity")
+def project_activity(
+    request: Request, project_id: IdPath, principal: CurrentPrincipal, db: DB
+) -> Response:
+    return render(request, "projects/_activity.html", principal, project_id=project_id,
+                  activity=_activity(db, principal, project_id))  # fmt: skip
 
 
 @router.post("/projects/{project_id}/members")

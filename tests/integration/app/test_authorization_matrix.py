@@ -173,6 +173,7 @@ CASES: list[Case] = [
     C("GET", "/projects/{project_id}", INSIDERS, get("/projects/{w.project}")),
     C("POST", "/projects/{project_id}", MANAGERS,
       lambda w, app: {"url": f"/projects/{w.project}", "data": {"name": "Renamed", "status": "on_hold"}}),
+    C("GET", "/projects/{project_id}/activity", INSIDERS, get("/projects/{w.project}/activity")),
     C("GET", "/projects/{project_id}/files-fragment", INSIDERS, get("/projects/{w.project}/files-fragment")),
     C("POST", "/projects/{project_id}/members", MANAGERS,
       lambda w, app: {"url": f"/projects/{w.project}/members",

@@ -180,3 +180,12 @@ def test_manager_edits_the_project_and_admin_changes_a_role(app, world):
                          follow_redirects=False)  # fmt: skip
     assert changed.status_code == 303
     assert "Change role" in admin.get("/admin/users").text
+
+
+def test_activity_shows_who_did_what_and_hides_studio_only_events_from_clients(app, world):
+    studio = signed_in(app, "pm@studio.test").get(f"/projects/{world.project}/activity").text
+    assert "Creative</strong> uploaded a new version" in studio
+    assert "Pm</strong> drafted an invoice" in studio  # internal: an invoice draft
+    client = signed_in(app, "client@studio.test").get(f"/projects/{world.project}/activity").text
+    assert "uploaded a new version" in client and "drafted an invoice" not in client
+    assert client.count("commented") == 1  # the internal comment is not even mentioned
