@@ -46,3 +46,22 @@ def signed_in(app: FastAPI, email: str, password: str = PASSWORD) -> TestClient:
     assert response.status_code == 200, response.text
     client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
     return client
+
+
+def session_for(app: FastAPI, user_id: int) -> tuple[str, dict[str, str]]:
+    """A session row instead of a sign-in (no hashing, no throttle): (token, auth headers)."""
+    from datetime import timedelta
+
+    from app.core.deps import cookie_name
+    from app.core.security import csrf_token, hash_token, new_token
+    from app.models import UserSession, utcnow
+
+    token = new_token()
+    with app.state.sessionmaker.begin() as db:
+        db.add(UserSession(user_id=user_id, token_hash=hash_token(token),
+                           expires_at=utcnow() + timedelta(hours=2)))  # fmt: skip
+    settings = app.state.settings
+    return token, {
+        "Cookie": f"{cookie_name(settings)}={token}",
+        "X-CSRF-Token": csrf_token(settings.secret_key, hash_token(token)),
+    }

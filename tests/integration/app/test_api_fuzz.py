@@ -4,19 +4,16 @@ requests get past authentication and reach the handlers) and as a client: no 5xx
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
 
 import pytest
 import schemathesis
-from app_support.client import make_app
+from app_support.client import make_app, session_for
 from app_support.world import PEOPLE, build_world
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy import update
 
-from app.core.deps import cookie_name
-from app.core.security import csrf_token, hash_token, new_token
-from app.models import User, UserSession, utcnow
+from app.models import User
 
 
 @pytest.fixture
@@ -28,17 +25,11 @@ def fuzz_target(engine, migrated_url, tmp_path_factory):
 
 def _signed_in_headers(app, world, role: str) -> dict[str, str]:
     """A fresh session each time: fuzzed calls may log out, deactivate or demote anyone."""
-    token = new_token()
     with app.state.sessionmaker.begin() as db:
         for name, (user_role, _, _) in PEOPLE.items():
             db.execute(update(User).where(User.id == world.users[name])
                        .values(is_active=True, role=user_role))  # fmt: skip
-        db.add(UserSession(user_id=world.users[role], token_hash=hash_token(token),
-                           expires_at=utcnow() + timedelta(hours=2)))  # fmt: skip
-    return {
-        "Cookie": f"{cookie_name(app.state.settings)}={token}",
-        "X-CSRF-Token": csrf_token(app.state.settings.secret_key, hash_token(token)),
-    }
+    return session_for(app, world.users[role])[1]
 
 
 def test_no_server_errors(fuzz_target):

@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from app_support.client import BASE, PASSWORD
+from app_support.client import BASE, PASSWORD, session_for
 from app_support.database import truncate_all
 from app_support.world import PEOPLE, World, build_world
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from app.core.deps import cookie_name
-from app.core.security import csrf_token, hash_token, new_token
-from app.models import Invitation, PasswordReset, Role, UserSession, utcnow
+from app.core.security import hash_token, new_token
+from app.models import Invitation, PasswordReset, Role, utcnow
 
 ROLES = ["anonymous", *PEOPLE]
 EVERYONE = set(ROLES)
@@ -216,13 +216,9 @@ def _client(app, world: World, role: str) -> TestClient:
     client = TestClient(app, base_url=BASE, follow_redirects=False)
     if role == "anonymous":
         return client
-    # a session row instead of a sign-in: hundreds of requests, no throttle, no hashing
-    token = new_token()
-    with app.state.sessionmaker.begin() as db:
-        db.add(UserSession(user_id=world.users[role], token_hash=hash_token(token),
-                           expires_at=utcnow() + timedelta(hours=1)))  # fmt: skip
+    token, headers = session_for(app, world.users[role])
     client.cookies.set(cookie_name(app.state.settings), token)
-    client.headers["X-CSRF-Token"] = csrf_token(app.state.settings.secret_key, hash_token(token))
+    client.headers["X-CSRF-Token"] = headers["X-CSRF-Token"]
     return client
 
 

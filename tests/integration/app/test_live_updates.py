@@ -10,25 +10,18 @@ import time
 
 import httpx
 import pytest
-from app_support.client import make_app
+from app_support.client import make_app, session_for
 from app_support.server import serving
 from app_support.world import build_world
 
 from app.core.deps import cookie_name
-from app.core.security import hash_token, new_token
-from app.models import UserSession, utcnow
+from app.core.security import hash_token
 
 DEADLINE = 15
 
 
 def _session(app, user_id: int) -> str:
-    from datetime import timedelta
-
-    token = new_token()
-    with app.state.sessionmaker.begin() as db:
-        db.add(UserSession(user_id=user_id, token_hash=hash_token(token),
-                           expires_at=utcnow() + timedelta(hours=1)))  # fmt: skip
-    return token
+    return session_for(app, user_id)[0]
 
 
 class Listener:
