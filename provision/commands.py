@@ -28,19 +28,31 @@ def _report(result: runner.RunResult, dry: bool) -> None:
 
 
 def provision_inventory(
-    path: str, dry: bool = False, diff: bool = False, limit: str | None = None
+    path: str, dry: bool = False, diff: bool = False, limit: str | None = None, verbosity: int = 0
 ) -> runner.RunResult:
     found = runner.targets(inventories.load(path), limit=limit)
     for target in found:
         click.echo(f"==> {target.name}: {target.user}@{target.address}:{target.port}", err=True)
-    result = runner.run(found, dry=dry, diff=diff)
+    result = runner.run(found, dry=dry, diff=diff, verbosity=verbosity)
     _report(result, dry)
     if result.errors:
         raise OperatorError(
             f"provisioning failed on {len(result.errors)} operation(s); see the log above",
             exit_code=1,
         )
+    if not dry:
+        _remember_sandbox_logins(found)
     return result
+
+
+def _remember_sandbox_logins(found: list[runner.Target]) -> None:
+    """Once provisioned, a sandbox refuses root: `sandbox ssh` logs in as the admin user."""
+    for target in found:
+        name = target.variables.get("eyeshots_sandbox")
+        if name:
+            machine = sandbox.require(name)
+            machine.login_user = target.variables["admin_user"]
+            machine.save()
 
 
 @click.command()
@@ -59,9 +71,15 @@ def provision_inventory(
 )
 @click.option("--diff", is_flag=True, help="Show diffs of config files as they change.")
 @click.option("--limit", default=None, help="Only this inventory host.")
-def provision(inventory_path: str, dry: bool, diff: bool, limit: str | None) -> None:
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Show what runs on the host: -v changes, -vv commands, -vvv output.",
+)
+def provision(inventory_path: str, dry: bool, diff: bool, limit: str | None, verbose: int) -> None:
     """Harden and configure the hosts of an inventory (pyinfra over SSH)."""
-    provision_inventory(inventory_path, dry=dry, diff=diff, limit=limit)
+    provision_inventory(inventory_path, dry=dry, diff=diff, limit=limit, verbosity=verbose)
 
 
 @click.command()
@@ -88,13 +106,14 @@ def up(suite: str) -> None:
         machine, started_now = sandbox.up(name, suite=suite)
         state = f"booted in {machine.boot_seconds} s" if started_now else "already running"
         click.echo(f"==> sandbox {name}: {machine.address} ({state})", err=True)
-    result = provision_inventory(str(LOCAL_INVENTORY))
+    provision_inventory(str(LOCAL_INVENTORY))
     admin = local.hosts[0].variables["admin_user"]
+    domain = local.hosts[0].variables["eyeshots_domain"]
     click.echo(f"\nDone in {time.monotonic() - started:.1f} s. The sandbox VPS is provisioned:")
     for name in names:
         machine = sandbox.require(name)
         click.echo(f"  {name}: {machine.address}, admin user {admin} (key-only SSH, sudo)")
         click.echo(f"    shell: eyeshots sandbox ssh {name} -u {admin}")
         click.echo(f"    ssh:   {' '.join(ssh_command(machine, admin, []))}")
+        click.echo(f"    web:   curl -k --resolve {domain}:443:{machine.address} https://{domain}/")
     click.echo(f"  remove it all: eyeshots sandbox down {' '.join(names)}")
-    del result

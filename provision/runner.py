@@ -100,6 +100,10 @@ def _target(host: InventoryHost) -> Target:
                 f"sandbox machine {machine_name} is not running; start it with `eyeshots sandbox up {machine_name}`"
             )
         address, port, known_hosts = machine.address, 22, machine.known_hosts
+        # The sandbox's only client is this host: never rate-limit or ban it.
+        gateway = machine.gateway()
+        if gateway not in v["trusted_admin_sources"]:
+            v["trusted_admin_sources"] = [*v["trusted_admin_sources"], gateway]
     else:
         address, port = str(v.get("ansible_host") or host.name), int(v.get("ansible_port") or 22)
     public = Path(str(key) + ".pub")
@@ -141,7 +145,9 @@ def _login_user(target: Target) -> str:
     return target.variables["bootstrap_user"]
 
 
-def run(found: list[Target], dry: bool = False, diff: bool = False) -> RunResult:
+def run(
+    found: list[Target], dry: bool = False, diff: bool = False, verbosity: int = 0
+) -> RunResult:
     """Run provision/deploy.py on `found` through the pyinfra CLI; logs stream to stderr."""
     with tempfile.TemporaryDirectory(prefix="eyeshots-pyinfra-") as scratch:
         inventory_file = Path(scratch) / "inventory.py"
@@ -150,6 +156,8 @@ def run(found: list[Target], dry: bool = False, diff: bool = False) -> RunResult
         command += ["--dry"] if dry else ["-y"]
         if diff or dry:
             command.append("--diff")
+        if verbosity:
+            command.append("-" + "v" * min(verbosity, 3))
         started = time.monotonic()
         env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
         process = subprocess.run(

@@ -11,9 +11,17 @@ import jinja2
 from provision.paths import ROLES_DIR
 
 
+def _combine(*dicts: Mapping[str, Any]) -> dict[str, Any]:
+    """Ansible's `combine` filter (shallow): later mappings win."""
+    merged: dict[str, Any] = {}
+    for mapping in dicts:
+        merged.update(mapping or {})
+    return merged
+
+
 def _environment() -> jinja2.Environment:
     # Ansible's template module defaults: trim_blocks on, lstrip_blocks off, trailing newline kept.
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(ROLES_DIR)),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -21,6 +29,9 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,
     )
+    # Only filters Ansible also has, so a template renders the same under both engines.
+    environment.filters["combine"] = _combine
+    return environment
 
 
 _ENV = _environment()

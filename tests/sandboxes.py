@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import subprocess
 
 from eyeshots_cli import eyeshots
@@ -27,14 +29,18 @@ class Sandbox:
     ) -> subprocess.CompletedProcess:
         args = ssh_command(self.machine, user, [command])
         args[1:1] = ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10"]
-        result = subprocess.run(
-            args, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300, **kwargs
-        )
+        if "input" not in kwargs:
+            kwargs["stdin"] = subprocess.DEVNULL
+        result = subprocess.run(args, capture_output=True, text=True, timeout=300, **kwargs)
         if check and result.returncode != 0:
             raise AssertionError(
                 f"{command!r} as {user} failed ({result.returncode}): {result.stderr}"
             )
         return result
+
+    def sudo(self, command: str, check: bool = True) -> subprocess.CompletedProcess:
+        """Run `command` as root through the admin user (root cannot log in once hardened)."""
+        return self.ssh(f"sudo -n sh -c {shlex.quote(command)}", user="deploy", check=check)
 
     def status(self) -> dict:
         result = eyeshots("sandbox", "status", self.name, "--json")
@@ -67,3 +73,24 @@ def write_inventory(directory, machine_name: str, group_vars: str = "") -> str:
     )
     (directory / "group_vars" / "all.yml").write_text(group_vars)
     return str(directory)
+
+
+def provision(inventory: str, *args: str) -> tuple[int, str, str]:
+    """Run `eyeshots provision`; returns (operations changed, stdout, stderr) and asserts success."""
+    result = eyeshots("provision", "-i", inventory, *args)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return (
+        changes(result.stdout, "would change" if "--dry" in args else "changed"),
+        result.stdout,
+        result.stderr,
+    )
+
+
+def changes(output: str, verb: str = "changed") -> int:
+    """The number of changed operations in eyeshots' summary of pyinfra's JSON results."""
+    match = re.search(
+        rf"^(\d+) operations {verb}, (\d+) already in place, (\d+) errors", output, re.M
+    )
+    assert match, output
+    assert match.group(3) == "0", output
+    return int(match.group(1))

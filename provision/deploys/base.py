@@ -8,7 +8,7 @@ from pyinfra.operations import apt, files, server, systemd
 
 from provision.deploys import variables
 from provision.facts.host import Container
-from provision.operations import config
+from provision.operations import config, service
 from provision.templating import render
 
 ROLE = "base"
@@ -37,12 +37,14 @@ def apply() -> None:
 
 
 def _time_sync(v: dict) -> None:
-    conf = config.file(
+    container = host.get_fact(Container)
+    config.file(
         name="Configure NTP servers",
         content=render(ROLE, "timesyncd.conf.j2", v),
         dest="/etc/systemd/timesyncd.conf.d/50-eyeshots.conf",
+        notify=None if container else "systemd-timesyncd",
+        notify_action="restart",
     )
-    container = host.get_fact(Container)
     if container:
         # A container cannot set the clock; systemd skips timesyncd there by its own condition.
         logger.info(
@@ -53,25 +55,21 @@ def _time_sync(v: dict) -> None:
         )
         return
     systemd.service(name="Run time sync", service="systemd-timesyncd", running=True, enabled=True)
-    systemd.service(
-        name="Restart time sync on new servers",
-        service="systemd-timesyncd",
-        restarted=True,
-        _if=conf.did_change,
+    service.pending(
+        name="Restart time sync on new servers", service="systemd-timesyncd", action="restart"
     )
 
 
 def _journald(v: dict) -> None:
-    conf = config.file(
+    config.file(
         name="Bound the journal's disk use",
         content=render(ROLE, "journald.conf.j2", v),
         dest="/etc/systemd/journald.conf.d/50-eyeshots.conf",
+        notify="systemd-journald",
+        notify_action="restart",
     )
-    systemd.service(
-        name="Restart journald on new limits",
-        service="systemd-journald",
-        restarted=True,
-        _if=conf.did_change,
+    service.pending(
+        name="Restart journald on new limits", service="systemd-journald", action="restart"
     )
 
 

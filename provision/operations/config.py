@@ -21,6 +21,8 @@ from pyinfra.api.util import format_text
 from pyinfra.facts.files import File, FileContents, Sha1File
 from pyinfra.operations.util.files import generate_color_diff
 
+from provision.operations import service
+
 
 @operation()
 def file(
@@ -31,12 +33,16 @@ def file(
     group: str = "root",
     validate: str | None = None,
     secret: bool = False,
+    notify: str | None = None,
+    notify_action: str = "reload",
 ) -> Iterator[Any]:
     """
     Install ``content`` at ``dest``.
 
     + validate: command run on the new file before it replaces ``dest``; ``%s`` is its path
     + secret: never print the content in ``--diff`` output
+    + notify: a service that must ``notify_action`` (reload) when the file changes; carry it out
+      with ``service.pending`` (the debt survives a failed run)
     """
     wanted_mode = int(mode, 8)
     remote = host.get_fact(File, path=dest)
@@ -73,6 +79,8 @@ def file(
             f"echo 'validation failed, {dest} left unchanged' >&2; exit 1; }}"
         )
     yield StringCommand("mv", "-f", shlex.quote(temporary), shlex.quote(dest))
+    if notify:
+        yield StringCommand(service.mark(notify, notify_action))
 
 
 def _log_diff(dest: str, content: str, exists: bool, secret: bool) -> None:

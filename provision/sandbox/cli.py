@@ -91,11 +91,17 @@ def status(name: str, as_json: bool) -> None:
 
 @sandbox.command(context_settings={"ignore_unknown_options": True})
 @name_argument
-@click.option("-u", "--user", default="root", show_default=True, help="User to log in as.")
+@click.option(
+    "-u",
+    "--user",
+    default=None,
+    help="User to log in as [default: the admin user once provisioned, else root].",
+)
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
-def ssh(name: str, user: str, command: tuple[str, ...]) -> None:
+def ssh(name: str, user: str | None, command: tuple[str, ...]) -> None:
     """Open a shell on NAME (or run COMMAND there)."""
     machine = machines.require(name)
+    user = user or machine.login_user
     if not machine.is_running():
         raise click.ClickException(
             f"{name} is not running; start it with `eyeshots sandbox up {name}`"

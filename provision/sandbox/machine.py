@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from provision.errors import OperatorError
@@ -52,6 +52,9 @@ class Machine:
     nspawn_pid: int = 0
     started_at: float = 0.0
     boot_seconds: float = 0.0
+    # Who `sandbox ssh` logs in as: root until provisioning made an admin user (and root
+    # logins are refused from then on).
+    login_user: str = "root"
 
     @property
     def directory(self) -> Path:
@@ -64,6 +67,10 @@ class Machine:
     @property
     def known_hosts(self) -> Path:
         return self.directory / "known_hosts"
+
+    def gateway(self) -> str:
+        """The host's address on the machine's network: where the machine sees the operator."""
+        return str(network.gateway(ipaddress.IPv4Network(self.subnet)))
 
     def is_running(self) -> bool:
         return _is_our_nspawn(self.nspawn_pid, self.name)
@@ -111,7 +118,9 @@ def load(name: str) -> Machine | None:
     path = machines_dir() / name / "machine.json"
     if not path.is_file():
         return None
-    return Machine(**json.loads(path.read_text()))
+    known = {f.name for f in fields(Machine)}
+    # Ignore keys another eyeshots version wrote: the machine is still usable.
+    return Machine(**{k: v for k, v in json.loads(path.read_text()).items() if k in known})
 
 
 def all_machines() -> list[Machine]:
@@ -232,6 +241,9 @@ def _boot(machine: Machine) -> None:
         "--console=passive",
         "--resolv-conf=off",
         f"--network-namespace-path=/run/netns/{network.netns_name(machine.name)}",
+        # Marks that namespace private: the machine gets CAP_NET_ADMIN for its own firewall and a
+        # writable /proc/sys/net for its own sysctls, both confined to its namespace.
+        "--private-network",
         # Shared .deb cache: machines download each package once per host, not once per machine.
         f"--bind={archives}:/var/cache/apt/archives",
     ]

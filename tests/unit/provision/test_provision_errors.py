@@ -92,3 +92,24 @@ def test_limit_to_unknown_host(tmp_path):
     inventory = _inventory(tmp_path, "all:\n  hosts:\n    vps1: {ansible_host: 127.0.0.1}\n")
     line = _one_line(eyeshots("provision", "-i", inventory, "--limit", "vps2"))
     assert "--limit vps2: no such host" in line
+
+
+def test_acme_mode_needs_email_and_domain_must_be_a_dns_name(tmp_path):
+    inventory = _inventory(
+        tmp_path,
+        "all:\n  hosts:\n    vps1: {ansible_host: 127.0.0.1}\n",
+        "tls_mode: acme\neyeshots_domain: Not_A_Domain\n",
+    )
+    line = _one_line(eyeshots("provision", "-i", inventory))
+    assert "tls_acme_email is required when tls_mode is acme" in line
+    assert "eyeshots_domain must be a lower-case DNS name" in line
+
+
+def test_ecdsa_admin_key_is_refused(tmp_path):
+    inventory = _inventory(
+        tmp_path,
+        "all:\n  hosts:\n    vps1: {ansible_host: 127.0.0.1}\n",
+        "admin_authorized_keys:\n  - ecdsa-sha2-nistp256 AAAAE2VjZHNh ops@laptop\n",
+    )
+    line = _one_line(eyeshots("provision", "-i", inventory))
+    assert "admin_authorized_keys" in line and "ECDSA keys are refused" in line

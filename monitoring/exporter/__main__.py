@@ -1,0 +1,3 @@
+from monitoring.exporter.main import main
+
+main()

@@ -1,0 +1,43 @@
+"""roles/nginx with pyinfra: one validated nginx.conf, reloaded (never restarted) on change."""
+
+from __future__ import annotations
+
+from pyinfra import host
+from pyinfra.api import deploy
+from pyinfra.operations import apt, files, systemd
+
+from provision.deploys import variables
+from provision.facts.tls import Certificate
+from provision.operations import config, service
+from provision.templating import render
+
+
+@deploy("nginx")
+def apply() -> None:
+    v = variables()
+    apt.packages(name="Install nginx", packages=["nginx"], no_recommends=True)
+    for directory in (v["nginx_acme_webroot"], v["nginx_placeholder_root"]):
+        files.directory(name=f"Directory {directory}", path=directory, mode="0755")
+    config.file(
+        name="Placeholder page",
+        content=render("nginx", "index.html.j2", v),
+        dest=f"{v['nginx_placeholder_root']}/index.html",
+    )
+    # Staple OCSP only when the certificate names a responder (Let's Encrypt no longer does).
+    certificate = host.get_fact(Certificate, path=f"{v['tls_live_dir']}/fullchain.pem")
+    config.file(
+        name="nginx.conf",
+        content=render(
+            "nginx",
+            "nginx.conf.j2",
+            {**v, "tls_ocsp_stapling": bool(certificate and certificate["ocsp"])},
+        ),
+        dest="/etc/nginx/nginx.conf",
+        validate="nginx -t -q -c %s",
+        notify="nginx",
+    )
+    files.link(
+        name="No distribution default site", path="/etc/nginx/sites-enabled/default", present=False
+    )
+    systemd.service(name="Run nginx", service="nginx", running=True, enabled=True)
+    service.pending(name="Reload nginx", service="nginx")
