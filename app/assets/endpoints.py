@@ -1,0 +1,89 @@
+"""JSON API for files and versions. Small uploads only: big ones belong to the file service."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import StreamingResponse
+
+from app.assets import service
+from app.assets.schemas import FileDetail, FileIn, FileOut, VersionOut
+from app.authz.guard import visible_project
+from app.core.deps import DB, CurrentUser
+from app.core.schemas import IdPath
+
+router = APIRouter(tags=["files"])
+
+
+async def raw_body(request: Request) -> bytes:
+    # read in the event loop; the app-wide body limit answers 413 past the maximum
+    return await request.body()
+
+
+@router.get("/projects/{project_id}/files", response_model=list[FileOut])
+def list_files(project_id: IdPath, user: CurrentUser, db: DB) -> list[FileOut]:
+    visible_project(db, user, project_id)
+    return [FileOut.model_validate(f) for f in service.files_of(db, project_id)]
+
+
+@router.post("/projects/{project_id}/files", response_model=FileOut, status_code=201)
+def create_file(project_id: IdPath, body: FileIn, user: CurrentUser, db: DB) -> FileOut:
+    project = visible_project(db, user, project_id)
+    return FileOut.model_validate(service.create_file(db, user, project, body.title, body.kind))
+
+
+@router.get("/files/{file_id}", response_model=FileDetail)
+def get_file(file_id: IdPath, user: CurrentUser, db: DB) -> FileDetail:
+    file, _ = service.visible_file(db, user, file_id)
+    versions = [VersionOut.model_validate(v) for v in service.versions_of(db, file.id)]
+    return FileDetail.model_validate(
+        {**FileOut.model_validate(file).model_dump(), "versions": versions}
+    )
+
+
+@router.post(
+    "/files/{file_id}/versions",
+    response_model=VersionOut,
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
+def upload_version(
+    file_id: IdPath,
+    request: Request,
+    user: CurrentUser,
+    db: DB,
+    body: Annotated[bytes, Depends(raw_body)],
+    content_type: Annotated[str, Header()] = "application/octet-stream",
+    x_filename: Annotated[str, Header(max_length=300)] = "upload",
+) -> VersionOut:
+    file, project = service.visible_file(db, user, file_id)
+    version = service.add_version(
+        db, request.app.state.storage, user, file, project, [body], content_type, x_filename
+    )
+    return VersionOut.model_validate(version)
+
+
+@router.get("/versions/{version_id}/content")
+def version_content(
+    version_id: IdPath, request: Request, user: CurrentUser, db: DB
+) -> StreamingResponse:
+    version, _, _ = service.visible_version(db, user, version_id)
+    storage = request.app.state.storage
+    return StreamingResponse(
+        storage.read(version.storage_key),
+        media_type=version.content_type,
+        headers={
+            "Content-Length": str(version.size),
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; media-src 'self'; sandbox",
+            "Cache-Control": "private, max-age=3600",
+        },
+    )

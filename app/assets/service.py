@@ -1,0 +1,108 @@
+"""Files of a project and their immutable versions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.authz.guard import project_target, require, visible_project
+from app.authz.policy import Action
+from app.core.errors import Conflict, Invalid, NotFound
+from app.events import service as events
+from app.models import File, FileKind, FileVersion, Project, User
+from app.storage import Storage
+
+CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
+
+
+def visible_file(db: Session, user: User, file_id: int) -> tuple[File, Project]:
+    file = db.get(File, file_id)
+    if file is None:
+        raise NotFound("No such file")
+    try:
+        project = visible_project(db, user, file.project_id)
+    except NotFound:
+        raise NotFound("No such file") from None
+    return file, project
+
+
+def visible_version(db: Session, user: User, version_id: int) -> tuple[FileVersion, File, Project]:
+    version = db.get(FileVersion, version_id)
+    if version is None:
+        raise NotFound("No such version")
+    try:
+        file, project = visible_file(db, user, version.file_id)
+    except NotFound:
+        raise NotFound("No such version") from None
+    return version, file, project
+
+
+def files_of(db: Session, project_id: int) -> list[File]:
+    return list(db.scalars(select(File).where(File.project_id == project_id).order_by(File.id)))
+
+
+def versions_of(db: Session, file_id: int) -> list[FileVersion]:
+    stmt = select(FileVersion).where(FileVersion.file_id == file_id).order_by(FileVersion.number)
+    return list(db.scalars(stmt))
+
+
+def create_file(db: Session, user: User, project: Project, title: str, kind: FileKind) -> File:
+    require(db, user, Action.FILE_UPLOAD, project_target(project))
+    title = title.strip()
+    if not title:
+        raise Invalid("Enter a title", field="title")
+    file = File(project_id=project.id, title=title[:300], kind=kind, created_by=user.id)
+    db.add(file)
+    db.flush()
+    events.record(db, "file.created", project.id, user, {"file_id": file.id, "title": file.title})
+    return file
+
+
+def add_version(
+    db: Session,
+    storage: Storage,
+    user: User,
+    file: File,
+    project: Project,
+    chunks: Iterable[bytes],
+    content_type: str,
+    original_name: str,
+) -> FileVersion:
+    require(db, user, Action.FILE_UPLOAD, project_target(project))
+    content_type = (content_type or "application/octet-stream").split(";")[0].strip().lower()
+    if not CONTENT_TYPE.match(content_type):
+        raise Invalid("is not a valid content type", field="content_type")
+    # display only: the storage key is random, so the name never reaches the filesystem
+    name = re.sub(r"[\x00-\x1f\x7f/\\]", "_", original_name).strip()[:300] or "upload"
+    stored = storage.put(chunks)
+    number = (
+        db.scalar(select(func.max(FileVersion.number)).where(FileVersion.file_id == file.id)) or 0
+    ) + 1
+    version = FileVersion(
+        file_id=file.id,
+        number=number,
+        uploaded_by=user.id,
+        size=stored.size,
+        sha256=stored.sha256,
+        storage_key=stored.key,
+        content_type=content_type,
+        original_name=name,
+    )
+    try:
+        with db.begin_nested():
+            db.add(version)
+    except IntegrityError:
+        storage.delete(stored.key)
+        raise Conflict("Another version was uploaded at the same moment; try again") from None
+    events.record(
+        db,
+        "version.created",
+        project.id,
+        user,
+        {"file_id": file.id, "version_id": version.id, "number": number},
+    )
+    return version

@@ -1,0 +1,134 @@
+"""`eyeshots app …`: run the web platform, migrate its database, create the first admin."""
+
+from __future__ import annotations
+
+import getpass
+import os
+
+import click
+
+from app.core.settings import Settings, get_settings
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except Exception as error:  # pydantic's message names the variable and the problem
+        raise click.ClickException(f"bad settings: {error}") from None
+
+
+@click.group()
+def cli() -> None:
+    """The Eye Shots web platform (settings: EYESHOTS_* and DATABASE_URL, or a .env file)."""
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    from app.core.db import make_engine
+    from app.core.migrations import upgrade
+
+    settings = _settings()
+    engine = make_engine(settings.effective_database_url)
+    upgrade(engine)
+    click.echo(f"database at head: {engine.url.render_as_string(hide_password=True)}")
+
+
+@cli.command("create-admin")
+@click.option("--email", required=True, help="The admin's sign-in email.")
+@click.option("--name", default="", help="Display name (defaults to the email).")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input, not a prompt."
+)
+def create_admin(email: str, name: str, password_stdin: bool) -> None:
+    """Create an admin account (the first account of a new installation)."""
+    from app.auth.service import AuthContext
+    from app.auth.service import create_admin as make_admin
+    from app.core.db import make_engine, make_sessionmaker
+    from app.core.errors import AppError
+    from app.core.migrations import upgrade
+    from app.core.security import Passwords
+
+    settings = _settings()
+    if password_stdin:
+        password = click.get_text_stream("stdin").readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise click.ClickException("the passwords differ; run the command again")
+    engine = make_engine(settings.effective_database_url)
+    upgrade(engine)
+    ctx = AuthContext(settings, Passwords(settings.argon2_time_cost, settings.argon2_memory_kib,
+                                          settings.argon2_parallelism))  # fmt: skip
+    with make_sessionmaker(engine).begin() as db:
+        try:
+            user = make_admin(db, ctx, email, name, password)
+        except AppError as error:
+            field = f"--{error.field}: " if error.field and error.field != "password" else ""
+            raise click.ClickException(f"{field}{error.message}") from None
+        click.echo(f"admin created: {user.email}")
+
+
+@cli.command()
+def cleanup() -> None:
+    """Delete expired sessions, invitations, reset tokens and old sign-in failures (run daily)."""
+    from app.auth.service import AuthContext, purge_expired
+    from app.core.db import make_engine, make_sessionmaker
+    from app.core.security import Passwords
+
+    settings = _settings()
+    engine = make_engine(settings.effective_database_url)
+    ctx = AuthContext(settings, Passwords(1, 1024, 1))  # hashing is not used here
+    with make_sessionmaker(engine).begin() as db:
+        counts = purge_expired(db, ctx)
+    click.echo("deleted: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--demo", is_flag=True, help="Load demo users and data into an empty database.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, demo: bool, workers: int) -> None:
+    """Run the app with uvicorn (embedded SQLite under EYESHOTS_DATA_DIR unless DATABASE_URL)."""
+    import uvicorn
+
+    from app.core.db import make_engine, make_sessionmaker
+    from app.core.migrations import upgrade
+
+    settings = _settings()
+    if host != "127.0.0.1" and host != "localhost" and not settings.cookie_secure:
+        click.echo("warning: cookies are not Secure; put TLS in front of this", err=True)
+    engine = make_engine(settings.effective_database_url)
+    upgrade(engine)
+    if demo:
+        from app.auth.service import AuthContext
+        from app.core.security import Passwords
+        from app.demo import DEMO_PASSWORD, load_demo
+        from app.storage import LocalStorage
+
+        ctx = AuthContext(settings, Passwords(settings.argon2_time_cost, settings.argon2_memory_kib,
+                                              settings.argon2_parallelism))  # fmt: skip
+        with make_sessionmaker(engine).begin() as db:
+            logins = load_demo(db, ctx, LocalStorage(settings.storage_dir))
+        if logins:
+            for email, role in logins:
+                click.echo(f"demo login: {email} / {DEMO_PASSWORD} ({role.label})")
+        else:
+            click.echo("demo data skipped: the database already has users")
+    engine.dispose()
+    # the factory re-reads settings in each worker process: they must share one CSRF key
+    os.environ.setdefault("EYESHOTS_DATA_DIR", str(settings.data_dir))
+    if "EYESHOTS_SECRET_KEY" not in os.environ:
+        click.echo("note: EYESHOTS_SECRET_KEY is not set; open forms break on restart", err=True)
+        os.environ["EYESHOTS_SECRET_KEY"] = settings.secret_key
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        timeout_graceful_shutdown=5,
+        log_level="info",
+    )

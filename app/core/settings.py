@@ -1,0 +1,81 @@
+"""All settings of the web platform, read from the environment or an env file.
+
+Every variable is `EYESHOTS_<NAME>` except `DATABASE_URL`, which keeps its conventional name.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "eyeshots"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="EYESHOTS_", env_file=".env", env_ignore_empty=True, extra="ignore"
+    )
+
+    # sqlite:///path or postgresql+psycopg://user@host/db; default is an embedded SQLite file
+    database_url: str = Field(
+        default="",
+        validation_alias=AliasChoices("DATABASE_URL", "EYESHOTS_DATABASE_URL"),
+    )
+    data_dir: Path = DEFAULT_DATA_DIR
+    # signs CSRF tokens; generated per process when unset, which logs everyone out on restart
+    secret_key: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
+    # the public origin, used in invitation/reset links and the CSRF Origin check
+    base_url: str = "http://127.0.0.1:8000"
+    cookie_secure: bool = True
+    session_days: int = 14
+    invitation_days: int = 7
+    reset_minutes: int = 60
+    # failed sign-ins per email (and per client address) within the window before refusing
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+    max_body_bytes: int = 2 * 1024 * 1024
+    # argon2id cost; the defaults are RFC 9106's low-memory profile, tests lower them
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 4
+    # optional single sign-on through an OpenID Connect provider (Keycloak, Authentik, ...)
+    oidc_discovery_url: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_label: str = "Sign in with single sign-on"
+    # seconds between checks for new events when no LISTEN/NOTIFY is available (SQLite)
+    event_poll_seconds: float = 0.5
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_url(cls, value: str) -> str:
+        # the common postgres:// spelling means psycopg 3 here
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        if value and not value.startswith(("sqlite", "postgresql+psycopg")):
+            raise ValueError(
+                "DATABASE_URL must start with sqlite:/// or postgresql:// (got an unknown scheme)"
+            )
+        return value
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_discovery_url and self.oidc_client_id)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'eyeshots.db'}"
+
+    @property
+    def storage_dir(self) -> Path:
+        return self.data_dir / "files"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
