@@ -34,7 +34,7 @@ def sandbox() -> None:
 )
 @click.option(
     "--subnet",
-    default=lambda: os.environ.get("EYESHOTS_SANDBOX_SUBNET", network.DEFAULT_SUBNET),
+    default=network.default_subnet,
     show_default=network.DEFAULT_SUBNET,
     help="Private /24 the machines get addresses from (env EYESHOTS_SANDBOX_SUBNET).",
 )

@@ -144,12 +144,12 @@ def up(
     name: str,
     suite: str = DEFAULT_SUITE,
     mirror: str | None = None,
-    subnet: str = network.DEFAULT_SUBNET,
+    subnet: str | None = None,
 ) -> tuple[Machine, bool]:
     """Boot `name` (building the image if needed); returns the machine and whether it was started."""
     validate_name(name)
     preflight()
-    net = network.parse_subnet(subnet)
+    net = network.parse_subnet(subnet or network.default_subnet())
     existing = load(name)
     if existing and existing.is_running():
         return existing, False
@@ -310,9 +310,7 @@ def down(name: str) -> bool:
             if (machines_dir() / name).exists() or network.netns_name(name) in run(
                 ["ip", "netns", "list"]
             ):
-                _teardown(
-                    Machine(name, "", network.DEFAULT_SUBNET, ""), sandbox_state, keep_disk=False
-                )
+                _teardown(Machine(name, "", "", ""), sandbox_state, keep_disk=False)
                 return True
             return False
         _teardown(machine, sandbox_state, keep_disk=False)

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 from pathlib import Path
 
 from provision.errors import OperatorError
 from provision.shell import run, succeeds
 
 DEFAULT_SUBNET = "10.213.0.0/24"
+
+
+def default_subnet() -> str:
+    """EYESHOTS_SANDBOX_SUBNET, else DEFAULT_SUBNET: what every command uses unless told."""
+    return os.environ.get("EYESHOTS_SANDBOX_SUBNET") or DEFAULT_SUBNET
+
+
 RULE_TAG = "eyeshots-sandbox"
 FORWARD_SYSCTL = Path("/proc/sys/net/ipv4/ip_forward")
 

@@ -119,3 +119,13 @@ def test_status_of_unknown_machine(isolated):
     env, _ = isolated
     result = eyeshots("sandbox", "status", "ghost", env=env)
     _assert_one_line_error(result, "no sandbox machine named 'ghost'", "eyeshots sandbox up ghost")
+
+
+def test_up_honours_the_subnet_environment_variable(isolated):
+    env, dirs = isolated
+    result = eyeshots("up", env={**env, "EYESHOTS_SANDBOX_SUBNET": "8.8.8.0/24"})
+    if os.geteuid() != 0:
+        _assert_one_line_error(result, "needs root")
+    else:
+        _assert_one_line_error(result, "--subnet 8.8.8.0/24", "private /24")
+    assert _nothing_created(dirs)
