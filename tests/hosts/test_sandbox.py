@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 from eyeshots_cli import eyeshots
-from sandboxes import TEST_SUBNET, destroy
+from sandboxes import TEST_SUBNET, Sandbox, destroy
 
 from provision.sandbox import network
 from provision.sandbox.machine import machines_dir, stale_mounts
@@ -108,3 +110,30 @@ def test_stopped_machine_keeps_its_disk_and_boots_again(sandbox_factory):
 def test_down_of_unknown_machine_is_harmless():
     result = eyeshots("sandbox", "down", "tsbx-ghost")
     assert result.returncode == 0 and "nothing to do" in result.stdout
+
+
+def test_parallel_ups_do_not_collide():
+    """Two operators' `up`s at the same moment: the lock serialises address allocation and the
+    bridge's lifecycle, so both machines come up with their own address."""
+    names = ("tsbx-par1", "tsbx-par2")
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "provision", "sandbox", "up", name, "--subnet", TEST_SUBNET],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in names
+    ]
+    try:
+        for process in processes:
+            _, stderr = process.communicate(timeout=300)
+            assert process.returncode == 0, stderr
+        addresses = {Sandbox(name, "").machine.address for name in names}
+        assert len(addresses) == 2
+        for name in names:
+            assert Sandbox(name, "").ssh("hostname").stdout.strip() == name
+    finally:
+        for name in names:
+            destroy(name)
+    assert all(_traces(name) == [] for name in names)
