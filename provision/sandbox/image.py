@@ -57,6 +57,14 @@ def image_dir(suite: str) -> Path:
     return cache_dir() / "images" / f"{suite}-{_arch()}"
 
 
+def check_can_build(suite: str) -> None:
+    """Fail before anything is created when the image must be built and cannot be."""
+    if not (image_dir(suite) / "image.json").is_file() and shutil.which("debootstrap") is None:
+        raise OperatorError(
+            "debootstrap is not installed; install it with `apt-get install debootstrap`"
+        )
+
+
 def ensure_image(suite: str = DEFAULT_SUITE, mirror: str | None = None) -> Image:
     """Return the cached image for `suite`, building it first if there is none."""
     directory = image_dir(suite)
@@ -72,10 +80,7 @@ def ensure_image(suite: str = DEFAULT_SUITE, mirror: str | None = None) -> Image
 
 
 def _build(suite: str, mirror: str, directory: Path) -> Image:
-    if shutil.which("debootstrap") is None:
-        raise OperatorError(
-            "debootstrap is not installed; install it with `apt-get install debootstrap`"
-        )
+    check_can_build(suite)
     scratch = directory.with_name(directory.name + f".building-{os.getpid()}")
     shutil.rmtree(scratch, ignore_errors=True)
     rootfs = scratch / "rootfs"

@@ -25,7 +25,7 @@ from pathlib import Path
 from provision.errors import OperatorError
 from provision.paths import cache_dir, state_dir
 from provision.sandbox import network
-from provision.sandbox.image import DEFAULT_SUITE, ensure_image
+from provision.sandbox.image import DEFAULT_SUITE, check_can_build, ensure_image
 from provision.shell import run
 from provision.sshkeys import operator_key
 
@@ -150,6 +150,7 @@ def up(
     validate_name(name)
     preflight()
     net = network.parse_subnet(subnet or network.default_subnet())
+    check_can_build(suite)
     existing = load(name)
     if existing and existing.is_running():
         return existing, False
