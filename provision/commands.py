@@ -28,9 +28,13 @@ def _report(result: runner.RunResult, dry: bool) -> None:
 
 
 def provision_inventory(
-    path: str, dry: bool = False, diff: bool = False, limit: str | None = None, verbosity: int = 0
+    inventory: inventories.Inventory,
+    dry: bool = False,
+    diff: bool = False,
+    limit: str | None = None,
+    verbosity: int = 0,
 ) -> runner.RunResult:
-    found = runner.targets(inventories.load(path), limit=limit)
+    found = runner.targets(inventory, limit=limit)
     for target in found:
         click.echo(f"==> {target.name}: {target.user}@{target.address}:{target.port}", err=True)
     result = runner.run(found, dry=dry, diff=diff, verbosity=verbosity)
@@ -79,7 +83,9 @@ def _remember_sandbox_logins(found: list[runner.Target]) -> None:
 )
 def provision(inventory_path: str, dry: bool, diff: bool, limit: str | None, verbose: int) -> None:
     """Harden and configure the hosts of an inventory (pyinfra over SSH)."""
-    provision_inventory(inventory_path, dry=dry, diff=diff, limit=limit, verbosity=verbose)
+    provision_inventory(
+        inventories.load(inventory_path), dry=dry, diff=diff, limit=limit, verbosity=verbose
+    )
 
 
 @click.command()
@@ -106,7 +112,7 @@ def up(suite: str) -> None:
         machine, started_now = sandbox.up(name, suite=suite)
         state = f"booted in {machine.boot_seconds} s" if started_now else "already running"
         click.echo(f"==> sandbox {name}: {machine.address} ({state})", err=True)
-    provision_inventory(str(LOCAL_INVENTORY))
+    provision_inventory(local)
     admin = local.hosts[0].variables["admin_user"]
     domain = local.hosts[0].variables["eyeshots_domain"]
     click.echo(f"\nDone in {time.monotonic() - started:.1f} s. The sandbox VPS is provisioned:")

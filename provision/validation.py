@@ -6,6 +6,7 @@ reports every bad variable, with the file that set it, before connecting to any 
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ _PUBLIC_KEY = re.compile(
 )
 
 
+@functools.cache
 def specs() -> dict[str, dict[str, Any]]:
     options: dict[str, dict[str, Any]] = {}
     for path in sorted(ROLES_DIR.glob("*/meta/argument_specs.yml")):
@@ -45,6 +47,7 @@ def specs() -> dict[str, dict[str, Any]]:
     return options
 
 
+@functools.cache
 def conditions() -> list[list[Any]]:
     """Every role's `required_if` entries: [variable, value, [variables then required]]."""
     found: list[list[Any]] = []

@@ -34,16 +34,6 @@ class Certificate(FactBase[dict[str, Any] | None]):
         }
 
 
-class Link(FactBase[str | None]):
-    """Where a symlink points, None if it is not a symlink."""
-
-    def command(self, path: str) -> str:
-        return f"readlink {path} || true"
-
-    def process(self, output: list[str]) -> str | None:
-        return output[0].strip() if output and output[0].strip() else None
-
-
 class CertbotLineage(FactBase[dict[str, Any] | None]):
     """certbot's renewal configuration for a certificate name: ACME server and domains."""
 

@@ -11,9 +11,8 @@ from pyinfra.api import operation
 from provision.facts.sysctl import KernelParameters
 
 
-def skipped(values: dict[str, object]) -> dict[str, str]:
-    """Keys that differ but cannot be set on this host, with the reason."""
-    current = host.get_fact(KernelParameters, keys=list(values))
+def skipped(values: dict[str, object], current: dict[str, dict]) -> dict[str, str]:
+    """Keys that differ but cannot be set on this host (``current``: KernelParameters)."""
     reasons = {}
     for key, wanted in values.items():
         state = current.get(key, {"value": None, "writable": False})
@@ -28,7 +27,7 @@ def skipped(values: dict[str, object]) -> dict[str, str]:
 def parameters(values: dict[str, object]) -> Iterator[str]:
     """Set every kernel parameter in ``values`` that differs and can be set here."""
     current = host.get_fact(KernelParameters, keys=list(values))
-    cannot = skipped(values)
+    cannot = skipped(values, current)
     if cannot:
         logger.info(
             f"[{host.name}] sysctl: skipped {len(cannot)} key(s): "

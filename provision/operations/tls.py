@@ -7,8 +7,9 @@ from collections.abc import Iterator
 
 from pyinfra import host
 from pyinfra.api import operation
+from pyinfra.facts.files import Link
 
-from provision.facts.tls import CertbotLineage, Certificate, Link
+from provision.facts.tls import CertbotLineage, Certificate
 
 RENEW_BEFORE_DAYS = 30
 
@@ -42,7 +43,8 @@ def selfsigned(directory: str, names: list[str], days: int = 365) -> Iterator[st
 def live_link(path: str, target: str, keep_existing: bool = False) -> Iterator[str]:
     """Point the symlink ``path`` at ``target`` in one rename (nginx never sees it missing).
     With ``keep_existing`` an existing link is left alone (certbot's hook owns it then)."""
-    current = host.get_fact(Link, path=path)
+    link = host.get_fact(Link, path=path)
+    current = link["link_target"] if link else None
     if current == target or (keep_existing and current):
         host.noop(f"{path} -> {current}")
         return

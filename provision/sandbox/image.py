@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from provision.errors import OperatorError
@@ -35,13 +34,6 @@ PACKAGES = (
     "sudo",
     "ca-certificates",
 )
-
-
-@dataclass(frozen=True)
-class Image:
-    suite: str
-    rootfs: Path
-    build_seconds: float
 
 
 def default_mirror(suite: str) -> str:
@@ -65,21 +57,19 @@ def check_can_build(suite: str) -> None:
         )
 
 
-def ensure_image(suite: str = DEFAULT_SUITE, mirror: str | None = None) -> Image:
-    """Return the cached image for `suite`, building it first if there is none."""
+def ensure_image(suite: str = DEFAULT_SUITE, mirror: str | None = None) -> Path:
+    """The root filesystem of the cached image for `suite`, built first if there is none."""
     directory = image_dir(suite)
     directory.parent.mkdir(parents=True, exist_ok=True)
     with open(directory.parent / ".lock", "w") as lock:
         # Two `up`s racing on a cold cache must not both debootstrap into the same place.
         fcntl.flock(lock, fcntl.LOCK_EX)
-        meta = directory / "image.json"
-        if meta.is_file():
-            info = json.loads(meta.read_text())
-            return Image(suite, directory / "rootfs", info["build_seconds"])
-        return _build(suite, mirror or default_mirror(suite), directory)
+        if not (directory / "image.json").is_file():
+            _build(suite, mirror or default_mirror(suite), directory)
+        return directory / "rootfs"
 
 
-def _build(suite: str, mirror: str, directory: Path) -> Image:
+def _build(suite: str, mirror: str, directory: Path) -> None:
     check_can_build(suite)
     scratch = directory.with_name(directory.name + f".building-{os.getpid()}")
     shutil.rmtree(scratch, ignore_errors=True)
@@ -101,7 +91,6 @@ def _build(suite: str, mirror: str, directory: Path) -> Image:
     shutil.rmtree(directory, ignore_errors=True)
     scratch.rename(directory)
     print(f"Image built in {seconds} s", file=sys.stderr)
-    return Image(suite, directory / "rootfs", seconds)
 
 
 def _debootstrap(suite: str, mirror: str, rootfs: Path, log_path: Path) -> None:

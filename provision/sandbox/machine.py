@@ -155,7 +155,7 @@ def up(
     if existing and existing.is_running():
         return existing, False
     key = operator_key()
-    image = ensure_image(suite, mirror)
+    rootfs = ensure_image(suite, mirror)
     with _locked() as sandbox_state:
         if existing is None:
             taken = {m.address for m in all_machines() if m.subnet == str(net)}
@@ -167,7 +167,7 @@ def up(
             net = ipaddress.IPv4Network(machine.subnet)
             network.detach_machine(name)
         try:
-            _create_disk(machine, image.rootfs, key.public_text())
+            _create_disk(machine, rootfs, key.public_text())
             network.ensure_bridge(net, sandbox_state)
             network.attach_machine(name, net, machine.address)
             _boot(machine)
