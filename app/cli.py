@@ -30,7 +30,8 @@ def migrate() -> None:
 
     settings = _settings()
     engine = make_engine(settings.effective_database_url)
-    upgrade(engine)
+    if migrate:
+        upgrade(engine)
     click.echo(f"database at head: {engine.url.render_as_string(hide_password=True)}")
 
 
@@ -57,7 +58,8 @@ def create_admin(email: str, name: str, password_stdin: bool) -> None:
         if getpass.getpass("Again: ") != password:
             raise click.ClickException("the passwords differ; run the command again")
     engine = make_engine(settings.effective_database_url)
-    upgrade(engine)
+    if migrate:
+        upgrade(engine)
     ctx = AuthContext(settings, Passwords(settings.argon2_time_cost, settings.argon2_memory_kib,
                                           settings.argon2_parallelism))  # fmt: skip
     with make_sessionmaker(engine).begin() as db:
@@ -89,7 +91,23 @@ def cleanup() -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--demo", is_flag=True, help="Load demo users and data into an empty database.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
-def serve(host: str, port: int, demo: bool, workers: int) -> None:
+@click.option(
+    "--migrate/--no-migrate",
+    default=True,
+    show_default=True,
+    help="Upgrade the database first. Deploys migrate before the switch and pass --no-migrate, "
+    "so an older release started beside (or after) a newer schema never touches it.",
+)
+@click.option(
+    "--graceful-timeout",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1, 3600),
+    help="Seconds open requests (event streams) get to finish on SIGTERM.",
+)
+def serve(
+    host: str, port: int, demo: bool, workers: int, migrate: bool, graceful_timeout: int
+) -> None:
     """Run the app with uvicorn (embedded SQLite under EYESHOTS_DATA_DIR unless DATABASE_URL)."""
     import uvicorn
 
@@ -100,7 +118,8 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
     if host != "127.0.0.1" and host != "localhost" and not settings.cookie_secure:
         click.echo("warning: cookies are not Secure; put TLS in front of this", err=True)
     engine = make_engine(settings.effective_database_url)
-    upgrade(engine)
+    if migrate:
+        upgrade(engine)
     if demo:
         from app.auth.service import AuthContext
         from app.core.security import Passwords
@@ -129,6 +148,6 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
         port=port,
         workers=workers,
         proxy_headers=True,
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=graceful_timeout,
         log_level="info",
     )

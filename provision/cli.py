@@ -15,6 +15,7 @@ import click
 
 from provision.commands import provision, up
 from provision.errors import OperatorError
+from provision.release.commands import deploy, releases, rollback
 from provision.sandbox.cli import sandbox
 
 # name -> "module:attribute" of a click command or group, loaded on first use
@@ -23,6 +24,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "files": "app.files.cli:cli",
     "backup": "backup.cli:cli",
     "monitoring": "monitoring.cli:cli",
+    "agent": "provision.release.agent:agent",
 }
 
 
@@ -61,6 +63,8 @@ def cli() -> None:
 cli.add_command(sandbox)
 cli.add_command(provision)
 cli.add_command(up)
+for command in (deploy, rollback, releases):
+    cli.add_command(command)
 
 
 def main() -> None:

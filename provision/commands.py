@@ -9,6 +9,7 @@ import click
 from provision import inventory as inventories
 from provision import runner
 from provision.errors import OperatorError
+from provision.options import inventory_option, limit_option
 from provision.paths import INVENTORIES_DIR
 from provision.sandbox import machine as sandbox
 from provision.sandbox.cli import ssh_command
@@ -60,21 +61,14 @@ def _remember_sandbox_logins(found: list[runner.Target]) -> None:
 
 
 @click.command()
-@click.option(
-    "-i",
-    "--inventory",
-    "inventory_path",
-    required=True,
-    type=click.Path(),
-    help="Inventory directory (e.g. inventories/production).",
-)
+@inventory_option
 @click.option(
     "--dry",
     is_flag=True,
     help="Show what would change, with diffs of config files; change nothing.",
 )
 @click.option("--diff", is_flag=True, help="Show diffs of config files as they change.")
-@click.option("--limit", default=None, help="Only this inventory host.")
+@limit_option
 @click.option(
     "-v",
     "--verbose",

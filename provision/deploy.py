@@ -7,6 +7,7 @@ from provision.deploys import (
     kernel,
     logrotate,
     nginx,
+    platform,
     prometheus,
     ssh,
     tls,
@@ -24,3 +25,4 @@ fail2ban.apply()
 kernel.apply()
 logrotate.apply()
 prometheus.apply()
+platform.apply()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pyinfra import host
 from pyinfra.api import deploy
+from pyinfra.facts.files import File
 from pyinfra.operations import apt, files, systemd
 
 from provision.deploys import variables
@@ -23,6 +24,15 @@ def apply() -> None:
         content=render("nginx", "index.html.j2", v),
         dest=f"{v['nginx_placeholder_root']}/index.html",
     )
+    upstreams = v["nginx_upstreams_file"]
+    files.directory(name="Upstreams directory", path=upstreams.rsplit("/", 1)[0], mode="0755")
+    # Created once; from then on `eyeshots deploy` owns it (a re-provision must not undo a switch).
+    if host.get_fact(File, path=upstreams) is None:
+        config.file(
+            name="Placeholder upstreams until the first deploy",
+            content=render("nginx", "upstreams-bootstrap.conf.j2", v),
+            dest=upstreams,
+        )
     # Staple OCSP only when the certificate names a responder (Let's Encrypt no longer does).
     certificate = host.get_fact(Certificate, path=f"{v['tls_live_dir']}/fullchain.pem")
     config.file(

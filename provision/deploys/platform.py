@@ -1,0 +1,74 @@
+"""roles/platform and the service roles with pyinfra: what releases need on the server before
+`eyeshots deploy` — users, directories, settings, secrets made once, and the systemd units."""
+
+from __future__ import annotations
+
+from pyinfra import host
+from pyinfra.api import deploy
+from pyinfra.facts.files import File
+from pyinfra.operations import apt, files, server
+
+from provision.deploys import variables
+from provision.operations import config, service
+from provision.paths import ROLES_DIR
+from provision.templating import render
+
+ROLE = "platform"
+# roles whose templates/*.service.j2 and *.timer.j2 are systemd units of the platform
+SERVICE_ROLES = ("app", "files", "exporter", "backup")
+
+
+@deploy("platform")
+def apply() -> None:
+    v = variables()
+    apt.packages(name="Python for releases", packages=v["platform_packages"], no_recommends=True)
+    group = v["platform_data_group"]
+    server.group(name=f"Group {group}", group=group, system=True)
+    for user, groups in v["platform_service_users"].items():
+        server.user(
+            name=f"Service user {user}",
+            user=user,
+            system=True,
+            shell="/usr/sbin/nologin",
+            home="/nonexistent",
+            create_home=False,
+            groups=groups,
+        )
+    root = v["platform_root"]
+    for path in (root, f"{root}/releases", f"{root}/wheels"):
+        files.directory(name=f"Directory {path}", path=path, mode="0755")
+    config_dir = v["platform_config_dir"]
+    files.directory(name=f"Directory {config_dir}", path=config_dir, mode="0700")
+    # setgid: files made by any service stay in the data group
+    for path in (v["platform_data_dir"], v["platform_files_dir"]):
+        files.directory(
+            name=f"Data directory {path}",
+            path=path,
+            user="eyeshots-app",
+            group=group,
+            mode="2770",
+        )
+    config.file(
+        name="App settings",
+        content=render(ROLE, "app.env.j2", v),
+        dest=f"{config_dir}/app.env",
+        mode="0600",
+    )
+    if host.get_fact(File, path=f"{config_dir}/secrets.env") is None:
+        server.shell(
+            name="Generate the secrets (first deploy only)",
+            commands=[render(ROLE, "make-secrets.sh.j2", v)],
+        )
+    for role in SERVICE_ROLES:
+        for template in sorted((ROLES_DIR / role / "templates").glob("*.j2")):
+            unit = template.name.removesuffix(".j2")
+            if unit.endswith((".service", ".timer")):
+                config.file(
+                    name=f"Unit {unit}",
+                    content=render(role, template.name, v),
+                    dest=f"/etc/systemd/system/{unit}",
+                    notify="systemd",
+                    notify_action="daemon-reload",
+                )
+    # Units start from a release: `eyeshots deploy` enables and starts them after its switch.
+    service.pending(name="Reload systemd units", service="systemd", action="daemon-reload")

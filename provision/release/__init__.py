@@ -1,0 +1,1 @@
+"""Releases: built on the operator machine, installed and switched on the server."""

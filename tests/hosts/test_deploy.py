@@ -1,0 +1,225 @@
+"""Releases on a provisioned sandbox VPS: the first deploy, a redeploy under load with zero failed
+requests, expand-only migrations that keep the previous release working, a failed migration and
+an unhealthy release that both leave the old release serving, and `eyeshots rollback`."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import threading
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from eyeshots_cli import PROJECT_ROOT, eyeshots
+from sandboxes import Sandbox, boot, destroy, provision, write_inventory
+from site_client import get
+
+DOMAIN = "deploy.eyeshots.test"
+MACHINE = "tdeploy"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    try:
+        box = boot(MACHINE)
+        inventory = write_inventory(
+            tmp_path_factory.mktemp("inventory"),
+            MACHINE,
+            yaml.safe_dump({"eyeshots_domain": DOMAIN}),
+        )
+        provision(inventory)
+        yield box, inventory
+    finally:
+        destroy(MACHINE)
+
+
+def source_tree(directory: Path) -> Path:
+    """A copy of the checked-in project, to build a variant release from."""
+    tracked = subprocess.run(
+        ["git", "-C", str(PROJECT_ROOT), "ls-files", "-z"], capture_output=True, check=True
+    ).stdout.decode()
+    for name in filter(None, tracked.split("\0")):
+        source = PROJECT_ROOT / name
+        if source.is_file():
+            (directory / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, directory / name)
+    return directory
+
+
+def add_migration(tree: Path, name: str, upgrade: str) -> None:
+    versions = tree / "app" / "alembic" / "versions"
+    text = "\n".join(p.read_text() for p in versions.glob("*.py"))
+    revisions = set(re.findall(r'^revision = "([^"]+)"', text, re.M))
+    parents = set(re.findall(r'^down_revision = "([^"]+)"', text, re.M))
+    (head,) = revisions - parents
+    (versions / f"{name}.py").write_text(
+        f'"""{name} (test release)."""\n\nimport sqlalchemy as sa\nfrom alembic import op\n\n'
+        f'revision = "{name}"\ndown_revision = "{head}"\nbranch_labels = None\n'
+        f"depends_on = None\n\n\ndef upgrade() -> None:\n    {upgrade}\n\n\n"
+        "def downgrade() -> None:\n    pass\n"
+    )
+
+
+def deploy(inventory: str, *args: str) -> subprocess.CompletedProcess:
+    return eyeshots("deploy", "-i", inventory, *args)
+
+
+def releases(inventory: str) -> list[dict]:
+    result = eyeshots("releases", "-i", inventory, "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)[MACHINE]
+
+
+def current(inventory: str) -> str:
+    (now,) = [r["version"] for r in releases(inventory) if r["current"]]
+    return now
+
+
+def live_version(box: Sandbox) -> str:
+    return box.sudo("readlink /opt/eyeshots/current").stdout.strip().rsplit("/", 1)[-1]
+
+
+def serves_the_app(box: Sandbox) -> bool:
+    status, body = get(box.machine.address, DOMAIN, "/sign-in")
+    return status == 200 and b"Eye Shots" in body
+
+
+class Load:
+    """Requests through nginx on fresh connections, from a few threads, until stopped."""
+
+    def __init__(self, address: str, paths: tuple[str, ...]) -> None:
+        self.address, self.paths = address, paths
+        self.results: Counter[str] = Counter()
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, args=(i,)) for i in range(4)]
+
+    def _run(self, index: int) -> None:
+        n = index
+        while not self._stop.is_set():
+            path = self.paths[n % len(self.paths)]
+            n += 1
+            try:
+                status, _ = get(self.address, DOMAIN, path)
+            except OSError as error:
+                self.failures.append(f"{path}: {error!r}")
+                continue
+            self.results[str(status)] += 1
+            if status != 200:
+                self.failures.append(f"{path}: HTTP {status}")
+
+    def __enter__(self) -> Load:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+
+def test_first_deploy_serves_the_app_through_nginx(site):
+    box, inventory = site
+    status, body = get(box.machine.address, DOMAIN, "/")
+    assert status == 200 and b"not deployed yet" in body
+
+    result = deploy(inventory)
+    assert result.returncode == 0, result.stderr[-3000:]
+    version = current(inventory)
+    assert version in result.stderr and live_version(box) == version
+    assert serves_the_app(box)
+    assert box.sudo(f"systemctl is-enabled eyeshots-app@{version}").stdout.strip() == "enabled"
+    # the app's metrics stay off the public site, on the loopback address Prometheus scrapes
+    assert get(box.machine.address, DOMAIN, "/metrics")[0] == 404
+    assert (
+        "eyeshots_http_requests_total" in box.sudo("curl -sf http://127.0.0.1:8000/metrics").stdout
+    )
+
+
+def test_redeploy_under_load_fails_no_request(site):
+    box, inventory = site
+    before = current(inventory)
+    with Load(box.machine.address, ("/healthz", "/sign-in", "/static/app.css")) as load:
+        result = deploy(inventory)
+    assert result.returncode == 0, result.stderr[-3000:]
+    after = current(inventory)
+    assert after != before
+    assert load.failures == [], load.failures[:10]
+    assert sum(load.results.values()) > 50, load.results
+    print(f"\nrequests during the redeploy: {dict(load.results)}, failed: {len(load.failures)}")
+    state = box.sudo(f"systemctl is-active eyeshots-app@{before}", check=False).stdout.strip()
+    assert state == "inactive"
+
+
+def test_expand_migration_keeps_the_previous_release_working(site, tmp_path):
+    box, inventory = site
+    old = current(inventory)
+    tree = source_tree(tmp_path / "expand")
+    add_migration(
+        tree, "9001_expand", "op.add_column('projects', sa.Column('deploytest_note', sa.Text()))"
+    )
+    result = deploy(inventory, "--source", str(tree))
+    assert result.returncode == 0, result.stderr[-3000:]
+    columns = box.sudo(
+        "python3 -c \"import sqlite3; c = sqlite3.connect('/var/lib/eyeshots/eyeshots.db');"
+        " print([r[1] for r in c.execute('pragma table_info(projects)')])\""
+    ).stdout
+    assert "deploytest_note" in columns
+
+    rolled = eyeshots("rollback", "-i", inventory)
+    assert rolled.returncode == 0, rolled.stderr[-3000:]
+    assert current(inventory) == old and live_version(box) == old
+    # the previous release reads and writes the expanded schema
+    assert serves_the_app(box)
+    assert box.sudo("curl -sf http://127.0.0.1:8000/readyz").stdout.strip() == "ready"
+
+
+def test_failed_migration_stops_the_deploy_with_the_old_release_serving(site, tmp_path):
+    box, inventory = site
+    old, installed = current(inventory), len(releases(inventory))
+    tree = source_tree(tmp_path / "broken")
+    add_migration(tree, "9002_broken", "raise RuntimeError('deliberately broken migration')")
+    result = deploy(inventory, "--source", str(tree))
+    assert result.returncode == 1
+    assert "migrations of" in result.stderr and "keeps serving" in result.stderr
+    assert current(inventory) == old and serves_the_app(box)
+    assert len(releases(inventory)) == installed
+
+
+def test_unhealthy_release_is_stopped_and_the_old_one_keeps_serving(site, tmp_path):
+    box, inventory = site
+    old, installed = current(inventory), len(releases(inventory))
+    tree = source_tree(tmp_path / "sick")
+    main = tree / "app" / "main.py"
+    main.write_text(
+        main.read_text().replace(
+            'return PlainTextResponse("ready\\n")',
+            'return PlainTextResponse("never ready\\n", 503)',
+        )
+    )
+    result = deploy(inventory, "--source", str(tree), "--health-timeout", "5")
+    assert result.returncode == 1
+    assert "failed its health check" in result.stderr and "/readyz" in result.stderr
+    assert current(inventory) == old and serves_the_app(box)
+    # nothing of the failed release is left: no files, no running instance
+    assert len(releases(inventory)) == installed
+    running = box.sudo("systemctl list-units --state=active --no-legend 'eyeshots-app@*'").stdout
+    assert running.count("eyeshots-app@") == 1 and old in running
+
+
+def test_rollback_switches_to_the_previous_release(site):
+    box, inventory = site
+    listed = releases(inventory)
+    (now,) = [r["version"] for r in listed if r["current"]]
+    (before,) = [r["version"] for r in listed if r["previous"]]
+    result = eyeshots("rollback", "-i", inventory)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert current(inventory) == before and live_version(box) == before
+    assert serves_the_app(box)
+    text = eyeshots("releases", "-i", inventory)
+    assert re.search(rf"{before}\s+current", text.stdout) and now in text.stdout
