@@ -400,3 +400,11 @@ def rollback_command(health_timeout: float) -> None:
 def releases_command() -> None:
     """The installed releases as JSON."""
     click.echo(json.dumps(releases()))
+
+
+@agent.command("status")
+def status_command() -> None:
+    """This server's release, units, disks, certificate and last backup as JSON."""
+    from provision.release import hoststatus
+
+    click.echo(json.dumps(hoststatus.gather()))

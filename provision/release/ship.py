@@ -147,3 +147,20 @@ def admin_password(target: Target) -> str:
                 f"{target.name}: {last_line(found).removeprefix('eyeshots: error: ')}"
             )
         return found.stdout.decode().strip()
+
+
+def host_status(target: Target) -> dict[str, object]:
+    with Remote(target) as remote:
+        agent = layout.CURRENT / "venv" / "bin" / "eyeshots"
+        found = remote.run(
+            f"if [ -x {agent} ]; then {agent} agent status; else echo null; fi",
+            what="reading the server's status",
+        )
+        return json.loads(found.stdout) or {}
+
+
+def logs(target: Target, units: list[str], lines: int, follow: bool) -> int:
+    with Remote(target) as remote:
+        selection = " ".join(f"-u {shlex.quote(u)}" for u in units)
+        tail = f"-n {lines}" + (" -f" if follow else "")
+        return remote.stream(f"journalctl --no-pager -o short-iso {selection} {tail}")
