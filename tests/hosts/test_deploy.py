@@ -152,6 +152,27 @@ def test_first_deploy_serves_the_app_through_nginx(site):
     )
 
 
+def test_status_and_logs_show_the_live_release(site):
+    box, inventory = site
+    version = current(inventory)
+    result = eyeshots("status", "-i", inventory, "--json")
+    assert result.returncode == 0, result.stderr
+    state = json.loads(result.stdout)[MACHINE]
+    assert state["release"] == version
+    units = {u["unit"]: u["active"] for u in state["units"]}
+    assert units[f"eyeshots-app@{version}.service"] == "active"
+    assert units["eyeshots-exporter.service"] == "active" and units["nginx.service"] == "active"
+    assert 300 < state["certificate_days_left"] <= 366
+    assert {d["path"] for d in state["disks"]} >= {"/", "/var/lib/eyeshots"}
+    text = eyeshots("status", "-i", inventory)
+    assert f"release   {version}" in text.stdout
+
+    logs = eyeshots("logs", "-i", inventory, "app", "-n", "50")
+    assert logs.returncode == 0 and "Uvicorn running on http://127.0.0.1:81" in logs.stdout
+    wrong = eyeshots("logs", "-i", inventory, "database")
+    assert wrong.returncode == 2 and "'database' is not one of" in wrong.stderr
+
+
 def test_redeploy_under_load_fails_no_request(site):
     box, inventory = site
     before = current(inventory)
