@@ -32,3 +32,32 @@ def get(address: str, domain: str, path: str, timeout: float = 10) -> tuple[int,
         return answer.status, answer.read()
     finally:
         connection.close()
+
+
+def request(
+    address: str,
+    domain: str,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, http.client.HTTPMessage, bytes]:
+    """One request on a fresh connection; returns (status, headers, body)."""
+    connection = PinnedHTTPSConnection(address, domain)
+    try:
+        connection.request(
+            method, path, body=body, headers={"Connection": "close", **(headers or {})}
+        )
+        answer = connection.getresponse()
+        return answer.status, answer.headers, answer.read()
+    finally:
+        connection.close()
+
+
+def open_stream(
+    address: str, domain: str, path: str, headers: dict[str, str], timeout: float = 60
+) -> http.client.HTTPResponse:
+    """A long-lived GET (server-sent events); read it line by line, close it when done."""
+    connection = PinnedHTTPSConnection(address, domain, timeout)
+    connection.request("GET", path, headers={"Accept": "text/event-stream", **headers})
+    return connection.getresponse()

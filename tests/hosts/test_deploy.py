@@ -16,7 +16,7 @@ import pytest
 import yaml
 from eyeshots_cli import PROJECT_ROOT, eyeshots
 from sandboxes import Sandbox, boot, destroy, provision, write_inventory
-from site_client import get
+from site_client import get, open_stream, request
 
 DOMAIN = "deploy.eyeshots.test"
 MACHINE = "tdeploy"
@@ -186,6 +186,79 @@ def test_redeploy_under_load_fails_no_request(site):
     print(f"\nrequests during the redeploy: {dict(load.results)}, failed: {len(load.failures)}")
     state = box.sudo(f"systemctl is-active eyeshots-app@{before}", check=False).stdout.strip()
     assert state == "inactive"
+
+
+def sign_in(box: Sandbox, inventory: str) -> dict[str, str]:
+    """The first admin's session: cookie, CSRF token and origin headers for the JSON API."""
+    shown = eyeshots("admin-password", "-i", inventory)
+    assert shown.returncode == 0, shown.stderr
+    email, password = re.search(r"sign in as (\S+) with password (\S+)", shown.stdout).groups()
+    login = json.dumps({"email": email, "password": password}).encode()
+    status, headers, body = request(
+        box.machine.address, DOMAIN, "POST", "/api/auth/login", login,
+        {"Content-Type": "application/json"},
+    )  # fmt: skip
+    assert status == 200, body
+    cookie = headers["Set-Cookie"].split(";", 1)[0]
+    return {
+        "Cookie": cookie,
+        "X-CSRF-Token": json.loads(body)["csrf_token"],
+        "Origin": f"https://{DOMAIN}",
+        "Content-Type": "application/json",
+    }
+
+
+def api(box: Sandbox, session: dict[str, str], method: str, path: str, data: dict) -> dict:
+    status, _, body = request(
+        box.machine.address, DOMAIN, method, f"/api{path}", json.dumps(data).encode(), session
+    )
+    assert status in (200, 201), (status, body)
+    return json.loads(body)
+
+
+def event_ids(stream, until_closed: bool = False, wanted: int = 1) -> list[int]:
+    """Event ids read from an SSE stream: `wanted` of them, or all until the server closes it."""
+    ids: list[int] = []
+    for raw in stream:
+        line = raw.decode().strip()
+        if line.startswith("id:"):
+            ids.append(int(line[3:]))
+            if not until_closed and len(ids) >= wanted:
+                break
+    return ids
+
+
+def test_live_streams_reconnect_and_replay_across_a_deploy(site):
+    box, inventory = site
+    session = sign_in(box, inventory)
+    org = api(box, session, "POST", "/orgs", {"name": "Stream Client"})
+    project = api(box, session, "POST", "/projects", {"name": "Live", "client_org_id": org["id"]})
+    path = f"/api/projects/{project['id']}/events"
+    stream = open_stream(box.machine.address, DOMAIN, path, {"Cookie": session["Cookie"]})
+    assert stream.status == 200
+    api(box, session, "PATCH", f"/projects/{project['id']}", {"name": "Live 1"})
+    seen = event_ids(stream)
+
+    outcome: dict[str, subprocess.CompletedProcess] = {}
+    deploying = threading.Thread(target=lambda: outcome.update(result=deploy(inventory)))
+    deploying.start()
+    # the old nginx worker closes the stream once the switch is done (worker_shutdown_timeout)
+    seen += event_ids(stream, until_closed=True)
+    deploying.join()
+    assert outcome["result"].returncode == 0, outcome["result"].stderr[-3000:]
+
+    # a change made while the browser was away is replayed on reconnect
+    api(box, session, "PATCH", f"/projects/{project['id']}", {"name": "Live 2"})
+    again = open_stream(
+        box.machine.address,
+        DOMAIN,
+        path,
+        {"Cookie": session["Cookie"], "Last-Event-ID": str(seen[-1])},
+    )
+    assert again.status == 200
+    replayed = event_ids(again)
+    again.close()
+    assert replayed and replayed[0] > seen[-1]
 
 
 def test_expand_migration_keeps_the_previous_release_working(site, expanded):
