@@ -61,15 +61,16 @@ def put(box: Sandbox, path: str, text: str, mode: str = "0644") -> None:
     box.ssh(f"umask 077 && cat > {path} && chmod {mode} {path}", input=text)
 
 
-def wait_for(box: Sandbox, command: str, what: str, timeout: float = 60) -> str:
-    """Poll a command on the machine until it succeeds; its output."""
+def wait_for_http(box: Sandbox, unit: str, url: str, timeout: float = 60) -> str:
+    """Poll a URL on the machine until it answers 200 (its body), or the unit has stopped."""
     deadline = time.monotonic() + timeout
     while True:
-        result = box.ssh(command, check=False)
+        result = box.ssh(f"curl -sf {url}", check=False)
         if result.returncode == 0:
             return result.stdout
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: still failing after {timeout:.0f} s: {result.stderr}")
+        state = box.ssh(f"systemctl is-active {unit}", check=False).stdout.strip()
+        if state in ("failed", "inactive") or time.monotonic() > deadline:
+            raise AssertionError(f"{unit} is {state}, {url} unanswered\n{journal(box, unit)}")
         time.sleep(0.5)
 
 
@@ -209,7 +210,7 @@ def test_app_instance_serves_and_hashes_passwords_in_its_sandbox(machine):
     box, version = machine
     unit = f"eyeshots-app@{version}.service"
     box.ssh(f"systemctl start {unit}")
-    wait_for(box, f"curl -sf http://127.0.0.1:{APP_PORT}/healthz", f"{unit} /healthz")
+    wait_for_http(box, unit, f"http://127.0.0.1:{APP_PORT}/healthz")
     # sign-in verifies an argon2 hash (cffi) under MemoryDenyWriteExecute and the syscall filter
     login = box.ssh(
         f"curl -s -o /dev/null -w '%{{http_code}}' -H 'Content-Type: application/json' "
@@ -240,7 +241,7 @@ def test_files_service_serves_and_cleans_up(machine, request):
         )
     unit = f"eyeshots-files@{version}.service"
     box.ssh(f"systemctl start {unit}", check=False)
-    wait_for(box, f"curl -sf http://127.0.0.1:{FILES_PORT}/healthz", f"{unit} /healthz")
+    wait_for_http(box, unit, f"http://127.0.0.1:{FILES_PORT}/healthz")
     run_oneshot(box, "eyeshots-files-cleanup.service")
 
 
@@ -271,7 +272,7 @@ def test_backup_and_restore_drill_run_as_their_user(machine):
 def test_exporter_reports_the_units_and_the_backup(machine):
     box, version = machine
     box.ssh("systemctl start eyeshots-exporter.service")
-    metrics = wait_for(box, "curl -sf http://127.0.0.1:9100/metrics", "the exporter's /metrics")
+    metrics = wait_for_http(box, "eyeshots-exporter.service", "http://127.0.0.1:9100/metrics")
     assert show(box, "eyeshots-exporter.service", "ActiveState")["ActiveState"] == "active"
     # the glob eyeshots-app@*.service finds the running release's instance
     assert (
@@ -347,3 +348,12 @@ def test_every_service_scores_at_most_2_on_the_machine(machine):
                 scores[name] = float(found.group(1))
     print("\nexposure on the machine: " + ", ".join(f"{u} {s}" for u, s in scores.items()))
     assert all(score <= MAX_EXPOSURE for score in scores.values()), scores
+
+
+def test_services_stop_cleanly(machine):
+    """SIGTERM ends each long-running service within TimeoutStopSec, as a success."""
+    box, version = machine
+    for unit in (f"eyeshots-app@{version}.service", "eyeshots-exporter.service"):
+        box.ssh(f"systemctl stop {unit}")
+        state = show(box, unit, "ActiveState", "Result")
+        assert state == {"ActiveState": "inactive", "Result": "success"}, journal(box, unit)
