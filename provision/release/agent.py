@@ -38,17 +38,22 @@ class Service:
     ports: tuple[int, int]  # one per slot
     health: str
     upstream: str  # nginx upstream block name
+    package: str  # the release provides the service when this package is installed
 
     def unit(self, version: str) -> str:
         return f"eyeshots-{self.name}@{version}.service"
 
-    def installed(self) -> bool:
-        return (UNIT_DIR / f"eyeshots-{self.name}@.service").exists()
+    def provided_by(self, version: str) -> bool:
+        """The host has the unit template and the release has the code."""
+        site = Path(layout.release_dir(version)) / "venv" / "lib"
+        return (UNIT_DIR / f"eyeshots-{self.name}@.service").exists() and any(
+            site.glob(f"python3*/site-packages/{self.package}/__init__.py")
+        )
 
 
 SERVICES = (
-    Service("app", (8101, 8102), "/readyz", "eyeshots_app"),
-    Service("files", (8201, 8202), "/healthz", "eyeshots_files"),
+    Service("app", (8101, 8102), "/readyz", "eyeshots_app", "app"),
+    Service("files", (8201, 8202), "/healthz", "eyeshots_files", "app/files"),
 )
 
 
@@ -217,7 +222,7 @@ def activate(version: str, run_migrations: bool, health_timeout: float, keep: in
             f"release {version} is not installed in {layout.RELEASES}; deploy it first"
         )
     old = current()
-    services = [s for s in SERVICES if s.installed()]
+    services = [s for s in SERVICES if s.provided_by(version)]
     if not services:
         raise OperatorError(
             f"no eyeshots unit templates in {UNIT_DIR}; run `eyeshots provision` first"
@@ -257,7 +262,7 @@ def activate(version: str, run_migrations: bool, health_timeout: float, keep: in
     _switch_nginx(services, slot, version)
     _run(["systemctl", "enable", "--quiet", *units], f"enabling {version}")
     if old:
-        old_units = [s.unit(old) for s in services]
+        old_units = [s.unit(old) for s in SERVICES]
         say(f"stopping {old} (its requests have drained)")
         subprocess.run(["systemctl", "disable", "--now", "--quiet", *old_units], check=False)
     link = Path(layout.CURRENT)

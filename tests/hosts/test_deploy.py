@@ -50,6 +50,17 @@ def source_tree(directory: Path) -> Path:
     return directory
 
 
+@pytest.fixture(scope="module")
+def expanded(tmp_path_factory) -> Path:
+    """The project plus one expand-only migration. Later test releases build on it: once a
+    migration has run, every release must carry it (alembic cannot place an unknown head)."""
+    tree = source_tree(tmp_path_factory.mktemp("expanded"))
+    add_migration(
+        tree, "9001_expand", "op.add_column('projects', sa.Column('deploytest_note', sa.Text()))"
+    )
+    return tree
+
+
 def add_migration(tree: Path, name: str, upgrade: str) -> None:
     versions = tree / "app" / "alembic" / "versions"
     text = "\n".join(p.read_text() for p in versions.glob("*.py"))
@@ -156,14 +167,10 @@ def test_redeploy_under_load_fails_no_request(site):
     assert state == "inactive"
 
 
-def test_expand_migration_keeps_the_previous_release_working(site, tmp_path):
+def test_expand_migration_keeps_the_previous_release_working(site, expanded):
     box, inventory = site
     old = current(inventory)
-    tree = source_tree(tmp_path / "expand")
-    add_migration(
-        tree, "9001_expand", "op.add_column('projects', sa.Column('deploytest_note', sa.Text()))"
-    )
-    result = deploy(inventory, "--source", str(tree))
+    result = deploy(inventory, "--source", str(expanded))
     assert result.returncode == 0, result.stderr[-3000:]
     columns = box.sudo(
         "python3 -c \"import sqlite3; c = sqlite3.connect('/var/lib/eyeshots/eyeshots.db');"
@@ -179,10 +186,10 @@ def test_expand_migration_keeps_the_previous_release_working(site, tmp_path):
     assert box.sudo("curl -sf http://127.0.0.1:8000/readyz").stdout.strip() == "ready"
 
 
-def test_failed_migration_stops_the_deploy_with_the_old_release_serving(site, tmp_path):
+def test_failed_migration_stops_the_deploy_with_the_old_release_serving(site, expanded, tmp_path):
     box, inventory = site
     old, installed = current(inventory), len(releases(inventory))
-    tree = source_tree(tmp_path / "broken")
+    tree = shutil.copytree(expanded, tmp_path / "broken")
     add_migration(tree, "9002_broken", "raise RuntimeError('deliberately broken migration')")
     result = deploy(inventory, "--source", str(tree))
     assert result.returncode == 1
@@ -191,10 +198,10 @@ def test_failed_migration_stops_the_deploy_with_the_old_release_serving(site, tm
     assert len(releases(inventory)) == installed
 
 
-def test_unhealthy_release_is_stopped_and_the_old_one_keeps_serving(site, tmp_path):
+def test_unhealthy_release_is_stopped_and_the_old_one_keeps_serving(site, expanded, tmp_path):
     box, inventory = site
     old, installed = current(inventory), len(releases(inventory))
-    tree = source_tree(tmp_path / "sick")
+    tree = shutil.copytree(expanded, tmp_path / "sick")
     main = tree / "app" / "main.py"
     main.write_text(
         main.read_text().replace(
@@ -204,7 +211,7 @@ def test_unhealthy_release_is_stopped_and_the_old_one_keeps_serving(site, tmp_pa
     )
     result = deploy(inventory, "--source", str(tree), "--health-timeout", "5")
     assert result.returncode == 1
-    assert "failed its health check" in result.stderr and "/readyz" in result.stderr
+    assert "failed its health check" in result.stderr and "/readyz" in result.stderr, result.stderr
     assert current(inventory) == old and serves_the_app(box)
     # nothing of the failed release is left: no files, no running instance
     assert len(releases(inventory)) == installed
