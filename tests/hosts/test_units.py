@@ -335,6 +335,22 @@ def test_app_instance_is_confined(machine):
         )
 
 
+def test_systemd_on_the_machine_accepts_every_unit(machine):
+    """`systemd-analyze verify` with the release, users and directories really there."""
+    box, version = machine
+    files = []
+    for units in ROLES.values():
+        for unit in units:
+            if "@." in unit:
+                instance = f"/run/{unit.replace('@.', f'@{version}.')}"
+                box.ssh(f"cp /etc/systemd/system/{unit} {instance}")
+                files.append(instance)
+            else:
+                files.append(f"/etc/systemd/system/{unit}")
+    result = box.ssh(f"systemd-analyze verify {' '.join(files)}", check=False)
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
 def test_every_service_scores_at_most_2_on_the_machine(machine):
     box, version = machine
     scores = {}
