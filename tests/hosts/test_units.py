@@ -110,8 +110,9 @@ def boot() -> Sandbox:
 
 
 def prepare(box: Sandbox, v: dict[str, Any]) -> None:
-    """What roles/platform makes before a deploy: packages, users, directories, settings,
-    secrets; plus the backup's directories and a local repository."""
+    """What roles/platform makes before a deploy (packages, users, directories, settings,
+    secrets), what the service roles list for the deploy to make (backup_directories,
+    app_created_files), and a local backup repository."""
     packages = " ".join(v["platform_packages"])
     # The machines share one apt archive cache: another machine's apt may hold its lock.
     deadline = time.monotonic() + 300
@@ -139,10 +140,10 @@ def prepare(box: Sandbox, v: dict[str, Any]) -> None:
     for d in v["backup_directories"]:
         script.append(f"install -d -m {d['mode']} -o {d['owner']} -g {d['group']} {d['path']}")
     script.append(f"install -d -m 0700 -o {v['backup_user']} {REPOSITORY}")
-    # SQLite creates a database 0644 whatever the umask (its -wal/-shm copy that mode), so the
-    # file service could not write one the app made: the database is made group-writable first.
-    database = f"{v['platform_data_dir']}/eyeshots.db"
-    script.append(f"install -m 0660 -o eyeshots-app -g {group} /dev/null {database}")
+    for f in v["app_created_files"]:
+        script.append(
+            f"install -m {f['mode']} -o {f['owner']} -g {f['group']} /dev/null {f['path']}"
+        )
     box.ssh(" && ".join(script))
     put(box, f"{v['platform_config_dir']}/app.env", render("platform", "app.env.j2", v), "0600")
     box.ssh(render("platform", "make-secrets.sh.j2", v))
