@@ -30,8 +30,7 @@ def migrate() -> None:
 
     settings = _settings()
     engine = make_engine(settings.effective_database_url)
-    if migrate:
-        upgrade(engine)
+    upgrade(engine)
     click.echo(f"database at head: {engine.url.render_as_string(hide_password=True)}")
 
 
@@ -58,8 +57,7 @@ def create_admin(email: str, name: str, password_stdin: bool) -> None:
         if getpass.getpass("Again: ") != password:
             raise click.ClickException("the passwords differ; run the command again")
     engine = make_engine(settings.effective_database_url)
-    if migrate:
-        upgrade(engine)
+    upgrade(engine)
     ctx = AuthContext(settings, Passwords(settings.argon2_time_cost, settings.argon2_memory_kib,
                                           settings.argon2_parallelism))  # fmt: skip
     with make_sessionmaker(engine).begin() as db:

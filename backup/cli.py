@@ -215,11 +215,18 @@ def _policy(kw: dict):  # noqa: ANN202 - a Policy
     show_default=True,
     help="Each scheduled check also reads 1/N of the data, a different part each time.",
 )
+@click.option(
+    "--init",
+    "init_missing",
+    is_flag=True,
+    help="Create the repository first when it does not exist yet (a new server's first run).",
+)
 @_policy_options
 @pass_settings
 @clean_errors
 def run(
     s: Settings,
+    init_missing: bool,
     paths: tuple[str, ...],
     sqlite: tuple[str, ...],
     pg_dsn: str | None,
@@ -236,7 +243,18 @@ def run(
     **keep: Any,
 ) -> None:
     """Back up: databases (consistent copies) and directories, then retention and checks."""
+    from backup.backends.base import FileType
     from backup.job import JobConfig, run_job
+
+    if init_missing:
+        backend = s.backend()
+        if not backend.exists(FileType.CONFIG, ""):
+            repo = Repository.init(backend, s.password())
+            emit(
+                s,
+                {"message_type": "initialized", "id": repo.config["id"], "repository": s.repo_url},
+                f"created repository {repo.config['id'][:10]} at {s.repo_url}",
+            )
 
     cfg = JobConfig(
         paths=[*files, *paths],

@@ -15,7 +15,8 @@ import click
 
 from provision.commands import provision, up
 from provision.errors import OperatorError
-from provision.release.commands import deploy, releases, rollback
+from provision.release.commands import admin_password, deploy, releases, rollback
+from provision.release.status_commands import logs, status
 from provision.sandbox.cli import sandbox
 
 # name -> "module:attribute" of a click command or group, loaded on first use
@@ -63,7 +64,7 @@ def cli() -> None:
 cli.add_command(sandbox)
 cli.add_command(provision)
 cli.add_command(up)
-for command in (deploy, rollback, releases):
+for command in (deploy, rollback, releases, admin_password, status, logs):
     cli.add_command(command)
 
 

@@ -11,6 +11,7 @@ from provision import runner
 from provision.errors import OperatorError
 from provision.options import inventory_option, limit_option
 from provision.paths import INVENTORIES_DIR
+from provision.release import ship
 from provision.sandbox import machine as sandbox
 from provision.sandbox.cli import ssh_command
 
@@ -107,13 +108,23 @@ def up(suite: str) -> None:
         state = f"booted in {machine.boot_seconds} s" if started_now else "already running"
         click.echo(f"==> sandbox {name}: {machine.address} ({state})", err=True)
     provision_inventory(local)
+    for target in runner.targets(local):
+        ship.deploy(target, unless_live=True)
     admin = local.hosts[0].variables["admin_user"]
     domain = local.hosts[0].variables["eyeshots_domain"]
-    click.echo(f"\nDone in {time.monotonic() - started:.1f} s. The sandbox VPS is provisioned:")
+    click.echo(
+        f"\nDone in {time.monotonic() - started:.1f} s. The sandbox VPS is provisioned and deployed:"
+    )
     for name in names:
         machine = sandbox.require(name)
         click.echo(f"  {name}: {machine.address}, admin user {admin} (key-only SSH, sudo)")
         click.echo(f"    shell: eyeshots sandbox ssh {name} -u {admin}")
         click.echo(f"    ssh:   {' '.join(ssh_command(machine, admin, []))}")
-        click.echo(f"    web:   curl -k --resolve {domain}:443:{machine.address} https://{domain}/")
+        click.echo(f"    web:   https://{domain}/ (add `{machine.address} {domain}` to /etc/hosts;")
+        click.echo(
+            f"           curl -k --resolve {domain}:443:{machine.address} https://{domain}/)"
+        )
+    click.echo(
+        "  first admin's password (shown once): eyeshots admin-password -i inventories/local"
+    )
     click.echo(f"  remove it all: eyeshots sandbox down {' '.join(names)}")

@@ -32,6 +32,7 @@ def apply() -> None:
             shell="/usr/sbin/nologin",
             home="/nonexistent",
             create_home=False,
+            ensure_home=False,
             groups=groups,
         )
     root = v["platform_root"]
@@ -59,7 +60,30 @@ def apply() -> None:
             name="Generate the secrets (first deploy only)",
             commands=[render(ROLE, "make-secrets.sh.j2", v)],
         )
-    for role in SERVICE_ROLES:
+    directories = list(v["backup_directories"])
+    if v["backup_local_repository"]:
+        directories.append(
+            {"path": v["backup_local_repository"], "owner": v["backup_user"], "group": "root",
+             "mode": "0700"}
+        )  # fmt: skip
+    for directory in directories:
+        files.directory(
+            name=f"Directory {directory['path']}",
+            path=directory["path"],
+            user=directory["owner"],
+            group=directory["group"],
+            mode=directory["mode"],
+        )
+    roles = [r for r in SERVICE_ROLES if r != "backup" or v["backup_repository"]]
+    if v["backup_repository"]:
+        config.file(
+            name="Backup repository settings",
+            content=render("backup", "backup.env.j2", v),
+            dest=v["backup_environment_file"],
+            mode="0600",
+            secret=True,
+        )
+    for role in roles:
         for template in sorted((ROLES_DIR / role / "templates").glob("*.j2")):
             unit = template.name.removesuffix(".j2")
             if unit.endswith((".service", ".timer")):

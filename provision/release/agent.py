@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import time
@@ -30,6 +31,8 @@ from provision.release import layout
 
 UNIT_DIR = Path("/etc/systemd/system")
 APP_ENV_FILES = ("/etc/eyeshots/app.env", "/etc/eyeshots/secrets.env")
+FIRST_ADMIN_PASSWORD = Path("/etc/eyeshots/first-admin-password")
+FIRST_ADMIN_DONE = Path("/etc/eyeshots/.first-admin-created")
 
 
 @dataclass(frozen=True)
@@ -129,18 +132,41 @@ def _write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
     os.replace(scratch, path)
 
 
-def migrate(version: str) -> None:
-    """Run the new release's migrations as the app's user, with the app's settings."""
+def _as_app(version: str, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
+    """A command of `version` run as the app's user with the app's settings and secrets."""
     command = ["systemd-run", "--wait", "--pipe", "--quiet", "--collect"]
     command += ["--uid=eyeshots-app", "--gid=eyeshots-data", "--property=UMask=0007"]
     command += [f"--property=EnvironmentFile=-{env}" for env in APP_ENV_FILES]
-    command += [str(layout.venv_bin(version)), "app", "migrate"]
-    previous_release = current()
-    try:
-        _run(command, f"migrations of {version}")
-    except OperatorError as error:
-        keeps = f"; {previous_release} keeps serving" if previous_release else ""
-        raise OperatorError(f"{error}{keeps}", exit_code=1) from None
+    command += [str(layout.venv_bin(version)), *args]
+    return subprocess.run(command, capture_output=True, text=True, input=input)
+
+
+def migrate(version: str) -> None:
+    """Run the new release's migrations, before any of its instances starts."""
+    result = _as_app(version, "app", "migrate")
+    if result.returncode != 0:
+        lines = (result.stderr or result.stdout).strip().splitlines() or ["?"]
+        keeps = f"; {current()} keeps serving" if current() else ""
+        raise OperatorError(f"migrations of {version} failed: {lines[-1]}{keeps}", exit_code=1)
+
+
+def first_admin(version: str, email: str) -> None:
+    """On a new server, the first admin account with a random password that the operator reads
+    once (`eyeshots admin-password`); never printed here."""
+    if FIRST_ADMIN_DONE.exists():
+        return
+    password = secrets.token_urlsafe(15)
+    result = _as_app(
+        version, "app", "create-admin", "--email", email, "--password-stdin", input=password + "\n"
+    )
+    if result.returncode != 0:
+        lines = (result.stderr or result.stdout).strip().splitlines() or ["?"]
+        raise OperatorError(f"creating the first admin {email} failed: {lines[-1]}", exit_code=1)
+    FIRST_ADMIN_PASSWORD.write_text("")
+    FIRST_ADMIN_PASSWORD.chmod(0o600)
+    FIRST_ADMIN_PASSWORD.write_text(f"{email} {password}\n")
+    FIRST_ADMIN_DONE.touch()
+    say(f"first admin {email} created; read its password once with `eyeshots admin-password`")
 
 
 def _wait_ready(service: Service, version: str, port: int, timeout: float) -> None:
@@ -215,7 +241,9 @@ def _switch_nginx(services: list[Service], slot: int, version: str) -> None:
         time.sleep(0.1)
 
 
-def activate(version: str, run_migrations: bool, health_timeout: float, keep: int) -> None:
+def activate(
+    version: str, run_migrations: bool, health_timeout: float, keep: int, admin_email: str = ""
+) -> None:
     release = Path(layout.release_dir(version))
     if not (release / "venv" / "bin" / "eyeshots").exists():
         raise OperatorError(
@@ -277,6 +305,8 @@ def activate(version: str, run_migrations: bool, health_timeout: float, keep: in
         }
         log.write(json.dumps(entry) + "\n")
     _start_current_units()
+    if admin_email:
+        first_admin(version, admin_email)
     prune(keep)
     say(f"{version} is live")
 
@@ -333,10 +363,25 @@ def agent() -> None:
 @click.option("--migrate/--no-migrate", default=True, show_default=True)
 @click.option("--health-timeout", default=60.0, show_default=True, help="Seconds to wait.")
 @click.option("--keep", default=5, show_default=True, type=click.IntRange(2, 100))
-def activate_command(version: str, migrate: bool, health_timeout: float, keep: int) -> None:
+@click.option("--admin-email", default="", help="Create this first admin on a new server.")
+def activate_command(
+    version: str, migrate: bool, health_timeout: float, keep: int, admin_email: str
+) -> None:
     """Switch traffic to an installed release, with zero downtime."""
     with deploy_lock():
-        activate(version, migrate, health_timeout, keep)
+        activate(version, migrate, health_timeout, keep, admin_email)
+
+
+@agent.command("admin-password")
+def admin_password_command() -> None:
+    """Print the first admin's password once, then forget it."""
+    if not FIRST_ADMIN_PASSWORD.exists():
+        raise OperatorError(
+            "no first-admin password is waiting: it was read already (reset it with "
+            "`eyeshots app create-admin` on the server) or no release was deployed yet"
+        )
+    click.echo(FIRST_ADMIN_PASSWORD.read_text().strip())
+    FIRST_ADMIN_PASSWORD.unlink()
 
 
 @agent.command("rollback")
@@ -355,3 +400,11 @@ def rollback_command(health_timeout: float) -> None:
 def releases_command() -> None:
     """The installed releases as JSON."""
     click.echo(json.dumps(releases()))
+
+
+@agent.command("status")
+def status_command() -> None:
+    """This server's release, units, disks, certificate and last backup as JSON."""
+    from provision.release import hoststatus
+
+    click.echo(json.dumps(hoststatus.gather()))

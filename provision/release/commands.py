@@ -84,3 +84,14 @@ def releases(inventory_path: str, limit: str | None, as_json: bool) -> None:
         for release in installed:
             mark = "current" if release["current"] else "previous" if release["previous"] else ""
             click.echo(f"  {release['version']:<32} {mark:<9} {release['activated']}")
+
+
+@click.command("admin-password")
+@inventory_option
+@limit_option
+def admin_password(inventory_path: str, limit: str | None) -> None:
+    """Show the first admin's generated password, once (then it is deleted from the server)."""
+    for target in _targets(inventory_path, limit):
+        email, password = ship.admin_password(target).split(" ", 1)
+        click.echo(f"{target.name}: sign in as {email} with password {password}")
+        click.echo("  (shown once; change it after signing in)")

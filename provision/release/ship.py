@@ -13,8 +13,8 @@ import click
 from provision.errors import OperatorError
 from provision.paths import PROJECT_ROOT
 from provision.release import layout
-from provision.release.build import Build, Platform, build
-from provision.release.remote import Remote
+from provision.release.build import Build, Platform, build, new_version
+from provision.release.remote import Remote, last_line
 from provision.runner import Target
 
 PROBE = (
@@ -76,9 +76,17 @@ def deploy(
     keep: int = 5,
     health_timeout: float = 60.0,
     version: str | None = None,
+    unless_live: bool = False,
 ) -> str:
-    """Ship the project at `source` to one host and make it live; returns the version."""
+    """Ship the project at `source` to one host and make it live; returns the version.
+    `unless_live`: skip when the host already runs this commit (a clean checkout)."""
     started = time.monotonic()
+    if unless_live:
+        commit = new_version(source).split("-", 1)[1]
+        live = [r["version"] for r in releases(target) if r["current"]]
+        if live and not commit.endswith(("-dirty", "nogit")) and live[0].endswith(f"-{commit}"):
+            click.echo(f"==> {target.name}: {live[0]} is live already", err=True)
+            return str(live[0])
     with Remote(target) as remote:
         platform = probe(remote)
         click.echo(f"--> building a release for {platform.tag}", err=True)
@@ -86,8 +94,10 @@ def deploy(
         upload(remote, made)
         install(remote, made)
         agent = layout.venv_bin(made.version)
+        admin = shlex.quote(target.variables["platform_admin_email"])
         code = remote.stream(
-            f"{agent} agent activate {made.version} --keep {keep} --health-timeout {health_timeout}"
+            f"{agent} agent activate {made.version} --keep {keep} "
+            f"--health-timeout {health_timeout} --admin-email {admin}"
         )
         if code != 0:
             _discard_if_never_live(remote, made.version)
@@ -126,3 +136,31 @@ def releases(target: Target) -> list[dict[str, object]]:
             what="listing releases",
         )
         return json.loads(found.stdout)
+
+
+def admin_password(target: Target) -> str:
+    with Remote(target) as remote:
+        agent = layout.CURRENT / "venv" / "bin" / "eyeshots"
+        found = remote.run(f"{agent} agent admin-password", check=False)
+        if found.returncode != 0:
+            raise OperatorError(
+                f"{target.name}: {last_line(found).removeprefix('eyeshots: error: ')}"
+            )
+        return found.stdout.decode().strip()
+
+
+def host_status(target: Target) -> dict[str, object]:
+    with Remote(target) as remote:
+        agent = layout.CURRENT / "venv" / "bin" / "eyeshots"
+        found = remote.run(
+            f"if [ -x {agent} ]; then {agent} agent status; else echo null; fi",
+            what="reading the server's status",
+        )
+        return json.loads(found.stdout) or {}
+
+
+def logs(target: Target, units: list[str], lines: int, follow: bool) -> int:
+    with Remote(target) as remote:
+        selection = " ".join(f"-u {shlex.quote(u)}" for u in units)
+        tail = f"-n {lines}" + (" -f" if follow else "")
+        return remote.stream(f"journalctl --no-pager -o short-iso {selection} {tail}")

@@ -1,0 +1,77 @@
+"""`eyeshots status` and `eyeshots logs`: ad-hoc looks at the servers of an inventory."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from provision import inventory as inventories
+from provision import runner
+from provision.options import inventory_option, limit_option
+from provision.release import ship
+
+# what `eyeshots logs SERVICE` shows: journalctl unit patterns (every release's instances)
+SERVICES = {
+    "app": ["eyeshots-app@*", "eyeshots-app-cleanup.service"],
+    "files": ["eyeshots-files@*", "eyeshots-files-cleanup.service"],
+    "exporter": ["eyeshots-exporter.service"],
+    "backup": ["eyeshots-backup.service", "eyeshots-backup-drill.service"],
+    "nginx": ["nginx.service"],
+    "prometheus": ["prometheus.service"],
+    "alertmanager": ["prometheus-alertmanager.service"],
+}
+
+
+def _targets(inventory_path: str, limit: str | None) -> list[runner.Target]:
+    return runner.targets(inventories.load(inventory_path), limit=limit)
+
+
+@click.command()
+@inventory_option
+@limit_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def status(inventory_path: str, limit: str | None, as_json: bool) -> None:
+    """Per host: the live release, unit states, disk use, certificate expiry, last backup."""
+    found = {t.name: ship.host_status(t) for t in _targets(inventory_path, limit)}
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    for name, state in found.items():
+        click.echo(f"{name}:")
+        if not state:
+            click.echo("  nothing deployed yet; run `eyeshots deploy`")
+            continue
+        click.echo(f"  release   {state['release']} (previous: {state['previous'] or 'none'})")
+        for unit in state["units"]:
+            flag = "" if unit["active"] in ("active", "inactive") else "   <-- attention"
+            click.echo(f"  unit      {unit['unit']:<52} {unit['active']}/{unit['sub']}{flag}")
+        for disk in state["disks"]:
+            free = disk["free_bytes"] / 2**30
+            click.echo(
+                f"  disk      {disk['path']:<24} {disk['used_percent']}% used, {free:.1f} GiB free"
+            )
+        days = state["certificate_days_left"]
+        click.echo(f"  tls       {'unreadable' if days is None else f'expires in {days} days'}")
+        backup = state["last_backup"]
+        click.echo(
+            "  backup    "
+            + (
+                f"last success {backup['age_hours']} h ago ({backup['repository']})"
+                if backup
+                else "no successful backup yet"
+            )
+        )
+
+
+@click.command()
+@inventory_option
+@limit_option
+@click.argument("service", type=click.Choice(sorted(SERVICES)), metavar="SERVICE")
+@click.option("-n", "--lines", default=100, show_default=True, type=click.IntRange(1, 100000))
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new lines.")
+def logs(inventory_path: str, limit: str | None, service: str, lines: int, follow: bool) -> None:
+    """Show a service's journal on each host (all of its release instances)."""
+    for target in _targets(inventory_path, limit):
+        click.echo(f"==> {target.name}: {service}", err=True)
+        ship.logs(target, SERVICES[service], lines, follow)
