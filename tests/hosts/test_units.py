@@ -26,7 +26,7 @@ from provision.templating import render
 MACHINE = "unitcheck"
 MAX_EXPOSURE = 2.0
 APP_PORT, FILES_PORT = 8101, 8201
-# a local repository: the unit may write it only because backup_writable_paths names it
+# a local repository (backup_repository): the units may write it, the first run creates it
 REPOSITORY = "/srv/backup-repository"
 ROLES = {
     "app": ("eyeshots-app@.service", "eyeshots-app-cleanup.service", "eyeshots-app-cleanup.timer"),
@@ -52,7 +52,7 @@ def variables() -> dict[str, Any]:
     overrides = {
         "inventory_hostname": MACHINE,
         "eyeshots_domain": "units.eyeshots.test",
-        "backup_writable_paths": [REPOSITORY],
+        "backup_repository": REPOSITORY,
     }
     return resolve({**defaults, **overrides}, origins)
 
@@ -139,7 +139,7 @@ def prepare(box: Sandbox, v: dict[str, Any]) -> None:
         script.append(f"install -d -m 2770 -o eyeshots-app -g {group} {path}")
     for d in v["backup_directories"]:
         script.append(f"install -d -m {d['mode']} -o {d['owner']} -g {d['group']} {d['path']}")
-    script.append(f"install -d -m 0700 -o {v['backup_user']} {REPOSITORY}")
+    script.append(f"install -d -m 0700 -o {v['backup_user']} {v['backup_local_repository']}")
     for f in v["app_created_files"]:
         script.append(
             f"install -m {f['mode']} -o {f['owner']} -g {f['group']} /dev/null {f['path']}"
@@ -147,12 +147,7 @@ def prepare(box: Sandbox, v: dict[str, Any]) -> None:
     box.ssh(" && ".join(script))
     put(box, f"{v['platform_config_dir']}/app.env", render("platform", "app.env.j2", v), "0600")
     box.ssh(render("platform", "make-secrets.sh.j2", v))
-    put(
-        box,
-        v["backup_environment_file"],
-        f"EYESHOTS_BACKUP_REPOSITORY={REPOSITORY}\nEYESHOTS_BACKUP_NAME=local\n",
-        "0600",
-    )
+    put(box, v["backup_environment_file"], render("backup", "backup.env.j2", v), "0600")
 
 
 def install_release(box: Sandbox, inventory_dir: str) -> str:
@@ -188,14 +183,9 @@ def machine(tmp_path_factory):
         prepare(box, v)
         version = install_release(box, write_inventory(tmp_path_factory.mktemp("inv"), MACHINE))
         install_units(box, v)
-        release = f"/opt/eyeshots/releases/{version}/venv/bin/eyeshots"
         box.ssh(as_app(version, "app migrate"))
         box.ssh(
             as_app(version, f"app create-admin --email {ADMIN} --password-stdin"), input=PASSWORD
-        )
-        box.ssh(
-            f"EYESHOTS_BACKUP_PASSWORD_FILE={v['platform_config_dir']}/backup-password "
-            f"{release} backup -r {REPOSITORY} init >/dev/null && chown -R eyeshots-backup: {REPOSITORY}"
         )
         yield box, version
     finally:
