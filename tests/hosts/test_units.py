@@ -26,7 +26,7 @@ from provision.templating import render
 MACHINE = "unitcheck"
 MAX_EXPOSURE = 2.0
 APP_PORT, FILES_PORT = 8101, 8201
-# a local repository: the unit may write it only because backup_writable_paths names it
+# a local repository (backup_repository): the units may write it, the first run creates it
 REPOSITORY = "/srv/backup-repository"
 ROLES = {
     "app": ("eyeshots-app@.service", "eyeshots-app-cleanup.service", "eyeshots-app-cleanup.timer"),
@@ -52,7 +52,7 @@ def variables() -> dict[str, Any]:
     overrides = {
         "inventory_hostname": MACHINE,
         "eyeshots_domain": "units.eyeshots.test",
-        "backup_writable_paths": [REPOSITORY],
+        "backup_repository": REPOSITORY,
     }
     return resolve({**defaults, **overrides}, origins)
 
@@ -61,15 +61,16 @@ def put(box: Sandbox, path: str, text: str, mode: str = "0644") -> None:
     box.ssh(f"umask 077 && cat > {path} && chmod {mode} {path}", input=text)
 
 
-def wait_for(box: Sandbox, command: str, what: str, timeout: float = 60) -> str:
-    """Poll a command on the machine until it succeeds; its output."""
+def wait_for_http(box: Sandbox, unit: str, url: str, timeout: float = 60) -> str:
+    """Poll a URL on the machine until it answers 200 (its body), or the unit has stopped."""
     deadline = time.monotonic() + timeout
     while True:
-        result = box.ssh(command, check=False)
+        result = box.ssh(f"curl -sf {url}", check=False)
         if result.returncode == 0:
             return result.stdout
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: still failing after {timeout:.0f} s: {result.stderr}")
+        state = box.ssh(f"systemctl is-active {unit}", check=False).stdout.strip()
+        if state in ("failed", "inactive") or time.monotonic() > deadline:
+            raise AssertionError(f"{unit} is {state}, {url} unanswered\n{journal(box, unit)}")
         time.sleep(0.5)
 
 
@@ -109,8 +110,9 @@ def boot() -> Sandbox:
 
 
 def prepare(box: Sandbox, v: dict[str, Any]) -> None:
-    """What roles/platform makes before a deploy: packages, users, directories, settings,
-    secrets; plus the backup's directories and a local repository."""
+    """What roles/platform makes before a deploy (packages, users, directories, settings,
+    secrets), what the service roles list for the deploy to make (backup_directories,
+    app_created_files), and a local backup repository."""
     packages = " ".join(v["platform_packages"])
     # The machines share one apt archive cache: another machine's apt may hold its lock.
     deadline = time.monotonic() + 300
@@ -137,20 +139,15 @@ def prepare(box: Sandbox, v: dict[str, Any]) -> None:
         script.append(f"install -d -m 2770 -o eyeshots-app -g {group} {path}")
     for d in v["backup_directories"]:
         script.append(f"install -d -m {d['mode']} -o {d['owner']} -g {d['group']} {d['path']}")
-    script.append(f"install -d -m 0700 -o {v['backup_user']} {REPOSITORY}")
-    # SQLite creates a database 0644 whatever the umask (its -wal/-shm copy that mode), so the
-    # file service could not write one the app made: the database is made group-writable first.
-    database = f"{v['platform_data_dir']}/eyeshots.db"
-    script.append(f"install -m 0660 -o eyeshots-app -g {group} /dev/null {database}")
+    script.append(f"install -d -m 0700 -o {v['backup_user']} {v['backup_local_repository']}")
+    for f in v["app_created_files"]:
+        script.append(
+            f"install -m {f['mode']} -o {f['owner']} -g {f['group']} /dev/null {f['path']}"
+        )
     box.ssh(" && ".join(script))
     put(box, f"{v['platform_config_dir']}/app.env", render("platform", "app.env.j2", v), "0600")
     box.ssh(render("platform", "make-secrets.sh.j2", v))
-    put(
-        box,
-        v["backup_environment_file"],
-        f"EYESHOTS_BACKUP_REPOSITORY={REPOSITORY}\nEYESHOTS_BACKUP_NAME=local\n",
-        "0600",
-    )
+    put(box, v["backup_environment_file"], render("backup", "backup.env.j2", v), "0600")
 
 
 def install_release(box: Sandbox, inventory_dir: str) -> str:
@@ -186,14 +183,9 @@ def machine(tmp_path_factory):
         prepare(box, v)
         version = install_release(box, write_inventory(tmp_path_factory.mktemp("inv"), MACHINE))
         install_units(box, v)
-        release = f"/opt/eyeshots/releases/{version}/venv/bin/eyeshots"
         box.ssh(as_app(version, "app migrate"))
         box.ssh(
             as_app(version, f"app create-admin --email {ADMIN} --password-stdin"), input=PASSWORD
-        )
-        box.ssh(
-            f"EYESHOTS_BACKUP_PASSWORD_FILE={v['platform_config_dir']}/backup-password "
-            f"{release} backup -r {REPOSITORY} init >/dev/null && chown -R eyeshots-backup: {REPOSITORY}"
         )
         yield box, version
     finally:
@@ -209,7 +201,7 @@ def test_app_instance_serves_and_hashes_passwords_in_its_sandbox(machine):
     box, version = machine
     unit = f"eyeshots-app@{version}.service"
     box.ssh(f"systemctl start {unit}")
-    wait_for(box, f"curl -sf http://127.0.0.1:{APP_PORT}/healthz", f"{unit} /healthz")
+    wait_for_http(box, unit, f"http://127.0.0.1:{APP_PORT}/healthz")
     # sign-in verifies an argon2 hash (cffi) under MemoryDenyWriteExecute and the syscall filter
     login = box.ssh(
         f"curl -s -o /dev/null -w '%{{http_code}}' -H 'Content-Type: application/json' "
@@ -240,7 +232,7 @@ def test_files_service_serves_and_cleans_up(machine, request):
         )
     unit = f"eyeshots-files@{version}.service"
     box.ssh(f"systemctl start {unit}", check=False)
-    wait_for(box, f"curl -sf http://127.0.0.1:{FILES_PORT}/healthz", f"{unit} /healthz")
+    wait_for_http(box, unit, f"http://127.0.0.1:{FILES_PORT}/healthz")
     run_oneshot(box, "eyeshots-files-cleanup.service")
 
 
@@ -271,7 +263,7 @@ def test_backup_and_restore_drill_run_as_their_user(machine):
 def test_exporter_reports_the_units_and_the_backup(machine):
     box, version = machine
     box.ssh("systemctl start eyeshots-exporter.service")
-    metrics = wait_for(box, "curl -sf http://127.0.0.1:9100/metrics", "the exporter's /metrics")
+    metrics = wait_for_http(box, "eyeshots-exporter.service", "http://127.0.0.1:9100/metrics")
     assert show(box, "eyeshots-exporter.service", "ActiveState")["ActiveState"] == "active"
     # the glob eyeshots-app@*.service finds the running release's instance
     assert (
@@ -334,6 +326,22 @@ def test_app_instance_is_confined(machine):
         )
 
 
+def test_systemd_on_the_machine_accepts_every_unit(machine):
+    """`systemd-analyze verify` with the release, users and directories really there."""
+    box, version = machine
+    files = []
+    for units in ROLES.values():
+        for unit in units:
+            if "@." in unit:
+                instance = f"/run/{unit.replace('@.', f'@{version}.')}"
+                box.ssh(f"cp /etc/systemd/system/{unit} {instance}")
+                files.append(instance)
+            else:
+                files.append(f"/etc/systemd/system/{unit}")
+    result = box.ssh(f"systemd-analyze verify {' '.join(files)}", check=False)
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
 def test_every_service_scores_at_most_2_on_the_machine(machine):
     box, version = machine
     scores = {}
@@ -347,3 +355,12 @@ def test_every_service_scores_at_most_2_on_the_machine(machine):
                 scores[name] = float(found.group(1))
     print("\nexposure on the machine: " + ", ".join(f"{u} {s}" for u, s in scores.items()))
     assert all(score <= MAX_EXPOSURE for score in scores.values()), scores
+
+
+def test_services_stop_cleanly(machine):
+    """SIGTERM ends each long-running service within TimeoutStopSec, as a success."""
+    box, version = machine
+    for unit in (f"eyeshots-app@{version}.service", "eyeshots-exporter.service"):
+        box.ssh(f"systemctl stop {unit}")
+        state = show(box, unit, "ActiveState", "Result")
+        assert state == {"ActiveState": "inactive", "Result": "success"}, journal(box, unit)

@@ -203,3 +203,28 @@ def test_variables_shape_the_units(tmp_path):
     assert '\nEnvironment="EYESHOTS_BACKUP_SFTP_KEY=%d/sftp-key"\n' in backup
     # still within the limit with the network opened up
     assert exposure(units["eyeshots-app@.service"])[0] <= MAX_EXPOSURE
+
+
+def test_units_match_what_the_release_agent_expects(units):
+    """provision/release (the deploy's on-server agent) starts, enables and restarts these units by
+    name and writes their instance.env: the role defaults must agree with it."""
+    from provision.release import agent, layout
+
+    values = variables()
+    assert values["app_releases_dir"] == values["files_releases_dir"] == str(layout.RELEASES)
+    assert values["app_current_dir"] == values["files_current_dir"] == str(layout.CURRENT)
+    for command in (values["backup_command"], values["exporter_command"]):
+        assert command.startswith(f"{layout.CURRENT}/venv/bin/"), command
+    assert tuple(values["app_environment_files"]) == agent.APP_ENV_FILES
+    for service in agent.SERVICES:
+        text = units[f"eyeshots-{service.name}@.service"].read_text()
+        assert f"--port ${{EYESHOTS_{service.name.upper()}_PORT}}" in text
+        assert f"EnvironmentFile={layout.RELEASES}/%i/instance.env" in text
+    # the agent restarts every non-template service without Type=oneshot after a switch: only
+    # the exporter is such a daemon; the jobs run from their timers
+    daemons = [
+        name
+        for name in SERVICES
+        if "@" not in name and "Type=oneshot" not in units[name].read_text()
+    ]
+    assert daemons == ["eyeshots-exporter.service"]
