@@ -49,6 +49,16 @@ def apply() -> None:
             group=group,
             mode="2770",
         )
+    # SQLite makes a new database 0644 whatever the umask (and its -wal/-shm copy that): created
+    # here group-writable, the file service and the backup can use it too.
+    for created in v["app_created_files"]:
+        files.file(
+            name=f"File {created['path']}",
+            path=created["path"],
+            user=created["owner"],
+            group=created["group"],
+            mode=created["mode"],
+        )
     config.file(
         name="App settings",
         content=render(ROLE, "app.env.j2", v),

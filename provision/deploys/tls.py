@@ -27,6 +27,11 @@ def bootstrap() -> None:
         names=names(v),
         days=v["tls_selfsigned_days"],
     )
+    # Certificates are public; the directories are opened so the exporter's unprivileged user
+    # can read their expiry. Private keys stay 0600 root.
+    files.directory(
+        name="Certificates readable by the exporter", path=v["tls_selfsigned_dir"], mode="0755"
+    )
     tls.live_link(
         name="nginx reads the current certificate",
         path=v["tls_live_dir"],
@@ -73,6 +78,8 @@ def obtain() -> None:
         deploy_hook=DEPLOY_HOOK,
         ca_bundle=v["tls_acme_ca_bundle"],
     )
+    for directory in ("/etc/letsencrypt/live", "/etc/letsencrypt/archive"):
+        files.directory(name=f"{directory} readable by the exporter", path=directory, mode="0755")
     systemd.service(
         name="Renew certificates twice a day", service="certbot.timer", running=True, enabled=True
     )

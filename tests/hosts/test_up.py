@@ -107,6 +107,13 @@ def test_up_runs_the_whole_platform_on_the_local_sandbox():
             time.sleep(1)
         assert up.get("node") == "1" and up.get("eyeshots-app") == "1", up
 
+        # the exporter, unprivileged, reads the served certificate's expiry
+        metrics = box.sudo("curl -sf http://127.0.0.1:9100/metrics").stdout
+        assert re.search(
+            r'eyeshots_tls_certificate_not_after_timestamp_seconds\{domain="eyeshots.test"', metrics
+        ), [line for line in metrics.splitlines() if "tls" in line]
+        assert 'node_systemd_unit_state{name="eyeshots-app@' in metrics
+
         again = eyeshots("up")
         assert again.returncode == 0, again.stderr[-3000:]
         assert "already running" in again.stderr

@@ -53,7 +53,7 @@ class SystemdCollector(Collector):
                 [
                     self.settings.systemctl,
                     "show",
-                    "--property=Id,ActiveState,Type,NRestarts",
+                    "--property=Id,LoadState,ActiveState,Type,NRestarts",
                     "--",
                     *self.settings.systemd_units,
                 ],
@@ -63,6 +63,10 @@ class SystemdCollector(Collector):
                 check=True,
             )
             for unit in parse_show(result.stdout):
+                # a unit this host does not have (certbot.timer without ACME, no backup
+                # configured) is not "down": like node_exporter, export only loaded units
+                if unit.get("LoadState") == "not-found":
+                    continue
                 name = unit.get("Id", "")
                 active = unit.get("ActiveState", "")
                 for candidate in STATES:

@@ -61,6 +61,10 @@ Id=eyeshots-files.service
 Type=simple
 ActiveState=failed
 NRestarts=4
+
+Id=certbot.timer
+LoadState=not-found
+ActiveState=inactive
 """
 
 
@@ -87,6 +91,8 @@ def test_systemd_states_in_node_exporter_names(settings, systemctl, tmp_path, sa
     assert state("eyeshots-app.service", "failed", "notify") == 0
     assert state("eyeshots-files.service", "failed", "simple") == 1
     assert got[("node_systemd_service_restart_total", (("name", "eyeshots-files.service"),))] == 4
+    # a unit the host does not have is left out, not reported as down
+    assert not any(("name", "certbot.timer") in labels for _, labels in got)
 
 
 def test_systemd_without_systemd_fails_the_collector_only(settings, tmp_path):
