@@ -99,6 +99,20 @@ def cleanup() -> None:
     click.echo("deleted: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
 
 
+@cli.command("check-storage")
+def check_storage() -> None:
+    """Check the file storage the settings choose (S3: the bucket answers to these keys)."""
+    storage = _storage(_settings())
+    check = getattr(storage, "check", None)
+    if check is not None:
+        try:
+            check()
+        except ValueError as error:
+            raise click.ClickException(f"storage not usable: {error}") from None
+    where = getattr(storage, "location", None)
+    click.echo(f"ok: {where() if where else storage.root}")
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))

@@ -142,16 +142,15 @@ class S3Storage:
                 digest.update(chunk)
                 size += len(chunk)
                 buffer += chunk
-                while len(buffer) >= self.part_size:
+                if len(buffer) >= self.part_size:
                     if upload_id is None:
                         upload_id = self.client.create_multipart_upload(
                             Bucket=self.bucket, Key=name, ContentType="application/octet-stream"
                         )["UploadId"]
-                    with memoryview(buffer) as view:
-                        part = bytes(view[: self.part_size])
-                    del buffer[: self.part_size]
-                    parts.append(self._upload_part(name, upload_id, len(parts) + 1, part))
-                    del part
+                    # the buffer itself is the part (no copy): parts are part_size plus less
+                    # than one chunk, which S3 allows (all but the last >= 5 MiB)
+                    parts.append(self._upload_part(name, upload_id, len(parts) + 1, buffer))
+                    buffer = bytearray()
             sha256 = digest.hexdigest()
             if expected_sha256 is not None and sha256 != expected_sha256:
                 raise IntegrityError(
@@ -162,13 +161,13 @@ class S3Storage:
                 self.client.put_object(
                     Bucket=self.bucket,
                     Key=name,
-                    Body=bytes(buffer),
+                    Body=buffer,
                     ContentMD5=_md5(buffer),
                     ContentType="application/octet-stream",
                 )
             else:
                 if buffer:
-                    parts.append(self._upload_part(name, upload_id, len(parts) + 1, bytes(buffer)))
+                    parts.append(self._upload_part(name, upload_id, len(parts) + 1, buffer))
                 self.client.complete_multipart_upload(
                     Bucket=self.bucket,
                     Key=name,
@@ -180,7 +179,7 @@ class S3Storage:
             raise
         return StoredObject(key=key, size=size, sha256=sha256)
 
-    def _upload_part(self, name: str, upload_id: str, number: int, data: bytes) -> dict:
+    def _upload_part(self, name: str, upload_id: str, number: int, data: bytes | bytearray) -> dict:
         answer = self.client.upload_part(
             Bucket=self.bucket,
             Key=name,

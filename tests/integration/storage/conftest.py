@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -86,3 +87,68 @@ def storage(moto, bucket) -> S3Storage:
         access_key=ACCESS_KEY,
         secret_key=SECRET_KEY,
     )
+
+
+class FlakyProxy:
+    """A loopback TCP proxy to the S3 server whose first `failures` connections are answered
+    `503 SlowDown` (what S3 says when throttling); the rest are relayed untouched."""
+
+    def __init__(self, upstream_port: int, failures: int) -> None:
+        self.upstream_port = upstream_port
+        self.failures_left = failures
+        self.failed = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:  # closed
+                return
+            with self.lock:
+                fail = self.failures_left > 0
+                self.failures_left -= fail
+            target = self._refuse if fail else self._relay
+            threading.Thread(target=target, args=(conn,), daemon=True).start()
+
+    def _refuse(self, conn: socket.socket) -> None:
+        with conn:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                data = conn.recv(65536)
+                if not data:
+                    return
+                request += data
+            body = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+            conn.sendall(
+                b"HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\n"
+                b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+            )
+            with self.lock:
+                self.failed += 1
+
+    def _relay(self, conn: socket.socket) -> None:
+        upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+
+        def pump(src: socket.socket, dst: socket.socket) -> None:
+            try:
+                while data := src.recv(1 << 20):
+                    dst.sendall(data)
+            except OSError:
+                pass
+            finally:
+                for s in (src, dst):
+                    try:
+                        s.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+        threading.Thread(target=pump, args=(upstream, conn), daemon=True).start()
+        pump(conn, upstream)
+
+    def close(self) -> None:
+        self.listener.close()

@@ -73,3 +73,32 @@ def test_a_version_uploaded_through_the_api_lives_in_the_bucket(s3_app, moto, bu
         assert content.content == body and content.headers["content-type"] == "image/png"
     # nothing of it went to local disk
     assert not (tmp_path / "data" / "files").exists()
+
+
+def test_check_storage_command(moto, bucket, tmp_path):
+    from eyeshots_cli import eyeshots
+
+    (tmp_path / "secret").write_text(SECRET_KEY)
+    env = {
+        "EYESHOTS_STORAGE": "s3",
+        "EYESHOTS_S3_ENDPOINT": moto.endpoint,
+        "EYESHOTS_S3_BUCKET": bucket,
+        "EYESHOTS_S3_PREFIX": "studio",
+        "EYESHOTS_S3_ACCESS_KEY": ACCESS_KEY,
+        "EYESHOTS_S3_SECRET_KEY_FILE": str(tmp_path / "secret"),
+    }
+    ok = eyeshots("app", "check-storage", env=env, timeout=60)
+    assert ok.returncode == 0 and ok.stdout.strip() == f"ok: s3://{bucket}/studio", ok.stderr
+    missing = eyeshots("app", "check-storage", env={**env, "EYESHOTS_S3_BUCKET": "gone-bucket"},
+                       timeout=60)  # fmt: skip
+    assert missing.returncode == 1
+    assert (
+        missing.stderr.strip()
+        == "Error: storage not usable: S3 bucket 'gone-bucket' does not exist"
+    )
+    no_key = eyeshots("app", "check-storage", env={**env, "EYESHOTS_S3_ACCESS_KEY": ""}, timeout=60)
+    assert no_key.returncode == 1
+    assert no_key.stderr.strip() == (
+        "Error: bad storage settings: EYESHOTS_S3_ACCESS_KEY (or EYESHOTS_S3_ACCESS_KEY_FILE) "
+        "is not set (needed with EYESHOTS_STORAGE=s3)"
+    )
