@@ -86,6 +86,7 @@ class S3Storage:
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.part_size = part_size
+        self.max_attempts = max_attempts
         config = botocore.config.Config(
             signature_version="s3v4",
             # "standard" retries throttling, 5xx and connection errors with jittered backoff
@@ -217,17 +218,33 @@ class S3Storage:
     # reading
 
     def read(self, key: str, chunk_size: int = 1 << 16) -> Iterator[bytes]:
+        """The object's bytes; a connection lost mid-body is resumed with a Range request
+        (If-Match the first ETag, so a resumed read never splices two different objects)."""
         name = self.object_name(key)
-        try:
-            body = self.client.get_object(Bucket=self.bucket, Key=name)["Body"]
-        except botocore.exceptions.ClientError as error:
-            if _missing(error):
-                raise FileNotFoundError(f"no stored object {key}") from None
-            raise
-        try:
-            yield from body.iter_chunks(chunk_size)
-        finally:
-            body.close()
+        offset, etag, resumes = 0, None, 0
+        while True:
+            request = {"Bucket": self.bucket, "Key": name}
+            if etag is not None:
+                request.update(Range=f"bytes={offset}-", IfMatch=etag)
+            try:
+                answer = self.client.get_object(**request)
+            except botocore.exceptions.ClientError as error:
+                if _missing(error):
+                    raise FileNotFoundError(f"no stored object {key}") from None
+                raise
+            etag, body = answer["ETag"], answer["Body"]
+            try:
+                for chunk in body.iter_chunks(chunk_size):
+                    offset += len(chunk)
+                    yield chunk
+                return
+            except _BROKEN_STREAM as error:
+                resumes += 1
+                if resumes >= self.max_attempts:
+                    raise
+                log.warning("resuming %s at byte %d after: %s", name, offset, error)
+            finally:
+                body.close()
 
     def exists(self, key: str) -> bool:
         try:
@@ -308,6 +325,14 @@ class S3Storage:
             raise StorageConfigError(f"S3 bucket {self.bucket!r} {reason}") from None
         except botocore.exceptions.BotoCoreError as error:
             raise StorageConfigError(f"S3 endpoint unreachable: {error}") from None
+
+
+# the body stopped short (connection reset, timeout): the request itself had succeeded
+_BROKEN_STREAM = (
+    botocore.exceptions.ResponseStreamingError,
+    botocore.exceptions.IncompleteReadError,
+    botocore.exceptions.ReadTimeoutError,
+)
 
 
 def _md5(data: bytes | bytearray) -> str:

@@ -91,11 +91,14 @@ def storage(moto, bucket) -> S3Storage:
 
 class FlakyProxy:
     """A loopback TCP proxy to the S3 server whose first `failures` connections are answered
-    `503 SlowDown` (what S3 says when throttling); the rest are relayed untouched."""
+    `503 SlowDown` (what S3 says when throttling); the rest are relayed, and the answer on the
+    first relayed connection is cut after `cut_after` bytes if given (a connection reset)."""
 
-    def __init__(self, upstream_port: int, failures: int) -> None:
+    def __init__(self, upstream_port: int, failures: int = 0, cut_after: int | None = None) -> None:
         self.upstream_port = upstream_port
         self.failures_left = failures
+        self.cut_after = cut_after
+        self.cuts = 0
         self.failed = 0
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
@@ -133,11 +136,20 @@ class FlakyProxy:
 
     def _relay(self, conn: socket.socket) -> None:
         upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+        with self.lock:
+            limit, self.cut_after = self.cut_after, None
 
-        def pump(src: socket.socket, dst: socket.socket) -> None:
+        def pump(src: socket.socket, dst: socket.socket, limit: int | None = None) -> None:
+            sent = 0
             try:
-                while data := src.recv(1 << 20):
+                while data := src.recv(1 << 16):
+                    if limit is not None and sent + len(data) > limit:
+                        dst.sendall(data[: limit - sent])
+                        with self.lock:
+                            self.cuts += 1
+                        return
                     dst.sendall(data)
+                    sent += len(data)
             except OSError:
                 pass
             finally:
@@ -147,8 +159,12 @@ class FlakyProxy:
                     except OSError:
                         pass
 
-        threading.Thread(target=pump, args=(upstream, conn), daemon=True).start()
+        answer = threading.Thread(target=pump, args=(upstream, conn, limit), daemon=True)
+        answer.start()
         pump(conn, upstream)
+        answer.join(10)
+        conn.close()
+        upstream.close()
 
     def close(self) -> None:
         self.listener.close()

@@ -20,12 +20,25 @@ from .conftest import ACCESS_KEY, SECRET_KEY
 
 
 @pytest.fixture
-def s3_app(moto, bucket, tmp_path, monkeypatch):
+def s3_env(moto, bucket, tmp_path) -> dict[str, str]:
+    """What an operator sets for the S3 backend, the secret in a file (a systemd credential)."""
+    (tmp_path / "secret").write_text(SECRET_KEY + "\n")
+    return {
+        "EYESHOTS_STORAGE": "s3",
+        "EYESHOTS_S3_ENDPOINT": moto.endpoint,
+        "EYESHOTS_S3_BUCKET": bucket,
+        "EYESHOTS_S3_PREFIX": "studio",
+        "EYESHOTS_S3_ACCESS_KEY": ACCESS_KEY,
+        "EYESHOTS_S3_SECRET_KEY_FILE": str(tmp_path / "secret"),
+    }
+
+
+@pytest.fixture
+def s3_app(s3_env, tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'eyeshots.db'}"
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
-    (tmp_path / "secret").write_text(SECRET_KEY + "\n")
     for name, value in {
         "DATABASE_URL": url,
         "EYESHOTS_DATA_DIR": str(tmp_path / "data"),
@@ -34,12 +47,7 @@ def s3_app(moto, bucket, tmp_path, monkeypatch):
         "EYESHOTS_ARGON2_TIME_COST": "1",
         "EYESHOTS_ARGON2_MEMORY_KIB": "1024",
         "EYESHOTS_ARGON2_PARALLELISM": "1",
-        "EYESHOTS_STORAGE": "s3",
-        "EYESHOTS_S3_ENDPOINT": moto.endpoint,
-        "EYESHOTS_S3_BUCKET": bucket,
-        "EYESHOTS_S3_PREFIX": "studio",
-        "EYESHOTS_S3_ACCESS_KEY": ACCESS_KEY,
-        "EYESHOTS_S3_SECRET_KEY_FILE": str(tmp_path / "secret"),
+        **s3_env,
     }.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
@@ -75,18 +83,10 @@ def test_a_version_uploaded_through_the_api_lives_in_the_bucket(s3_app, moto, bu
     assert not (tmp_path / "data" / "files").exists()
 
 
-def test_check_storage_command(moto, bucket, tmp_path):
+def test_check_storage_command(s3_env, bucket):
     from eyeshots_cli import eyeshots
 
-    (tmp_path / "secret").write_text(SECRET_KEY)
-    env = {
-        "EYESHOTS_STORAGE": "s3",
-        "EYESHOTS_S3_ENDPOINT": moto.endpoint,
-        "EYESHOTS_S3_BUCKET": bucket,
-        "EYESHOTS_S3_PREFIX": "studio",
-        "EYESHOTS_S3_ACCESS_KEY": ACCESS_KEY,
-        "EYESHOTS_S3_SECRET_KEY_FILE": str(tmp_path / "secret"),
-    }
+    env = s3_env
     ok = eyeshots("app", "check-storage", env=env, timeout=60)
     assert ok.returncode == 0 and ok.stdout.strip() == f"ok: s3://{bucket}/studio", ok.stderr
     missing = eyeshots("app", "check-storage", env={**env, "EYESHOTS_S3_BUCKET": "gone-bucket"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import time
 import tracemalloc
@@ -211,5 +212,22 @@ def test_transient_errors_are_retried(moto, bucket):
         stored = flaky.put([data[:MIB], data[MIB:]])
         assert proxy.failed == 2
         assert b"".join(flaky.read(stored.key)) == data
+    finally:
+        proxy.close()
+
+
+def test_a_read_cut_mid_body_resumes_where_it_stopped(storage, moto, bucket, caplog):
+    data = os.urandom(3 * MIB)
+    stored = storage.put([data])
+    proxy = FlakyProxy(moto.port, cut_after=MIB)
+    try:
+        through = S3Storage(bucket, prefix=storage.prefix, endpoint_url=proxy.endpoint,
+                            access_key=ACCESS_KEY, secret_key=SECRET_KEY)  # fmt: skip
+        with caplog.at_level(logging.WARNING, "eyeshots.storage"):
+            assert b"".join(through.read(stored.key)) == data
+        assert proxy.cuts == 1
+        [resumed] = [r.getMessage() for r in caplog.records if "resuming" in r.getMessage()]
+        offset = int(resumed.split(" at byte ")[1].split()[0])
+        assert 0 < offset < len(data)
     finally:
         proxy.close()
