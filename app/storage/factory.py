@@ -13,12 +13,17 @@ def storage_from_settings(settings: Settings) -> Storage:
     # boto3 is imported only when the S3 backend is chosen
     from app.storage.s3 import S3Storage, StorageConfigError
 
+    endpoint = settings.s3_endpoint
+    if endpoint and not endpoint.startswith(("https://", "http://")):
+        raise StorageConfigError(
+            f"EYESHOTS_S3_ENDPOINT must be a URL such as https://{endpoint} (got {endpoint!r})"
+        )
     if not settings.s3_bucket:
         raise StorageConfigError("EYESHOTS_S3_BUCKET is not set (needed with EYESHOTS_STORAGE=s3)")
     return S3Storage(
         bucket=settings.s3_bucket,
         prefix=settings.s3_prefix,
-        endpoint_url=settings.s3_endpoint or None,
+        endpoint_url=endpoint or None,
         region=settings.s3_region,
         access_key=_secret(settings, "s3_access_key", StorageConfigError),
         secret_key=_secret(settings, "s3_secret_key", StorageConfigError),

@@ -29,7 +29,7 @@ from app.storage.disposition import content_disposition
 
 log = logging.getLogger("eyeshots.storage")
 
-KEY = re.compile(r"^[0-9a-f]{32}$")
+KEY = re.compile(r"[0-9a-f]{32}")
 MIB = 1024 * 1024
 PART_SIZE = 8 * MIB
 # S3's floor for every part but the last
@@ -113,7 +113,7 @@ class S3Storage:
     # keys and names
 
     def object_name(self, key: str) -> str:
-        if not KEY.match(key):
+        if not KEY.fullmatch(key):
             raise ValueError(f"not a storage key: {key!r}")
         return f"{self.prefix}/{key}" if self.prefix else key
 
@@ -275,7 +275,7 @@ class S3Storage:
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
             for obj in page.get("Contents") or []:
                 rest = obj["Key"][len(prefix) :]
-                if KEY.match(rest):
+                if KEY.fullmatch(rest):
                     yield rest
 
     def _list_prefix(self) -> str:

@@ -157,7 +157,9 @@ def test_keys_paginate_past_1000_and_skip_foreign_objects(storage, moto, bucket)
     assert len(listed) == 1003 and set(listed) == stored
 
 
-@pytest.mark.parametrize("key", ["../etc/passwd", "A" * 32, "", "0" * 31, "0" * 32 + "/x"])
+@pytest.mark.parametrize(
+    "key", ["../etc/passwd", "A" * 32, "", "0" * 31, "0" * 32 + "/x", "0" * 32 + "\n"]
+)
 def test_invalid_keys_are_rejected_before_any_request(storage, key):
     for call in (
         lambda: list(storage.read(key)),

@@ -67,6 +67,8 @@ def test_secrets_from_files(tmp_path):
         ({**S3, "s3_secret_key": "s"}, r"^EYESHOTS_S3_ACCESS_KEY \(or EYESHOTS_S3_ACCESS_KEY_FILE\) is not set"),
         ({**S3, "s3_access_key": "k"}, r"^EYESHOTS_S3_SECRET_KEY \(or EYESHOTS_S3_SECRET_KEY_FILE\) is not set"),
         ({**S3, "s3_bucket": "", "s3_access_key": "k", "s3_secret_key": "s"}, r"^EYESHOTS_S3_BUCKET is not set"),
+        ({**S3, "s3_endpoint": "eu2.contabostorage.com", "s3_access_key": "k", "s3_secret_key": "s"},
+         r"^EYESHOTS_S3_ENDPOINT must be a URL such as https://eu2.contabostorage.com"),
         ({**S3, "s3_access_key_file": "/nonexistent/key", "s3_secret_key": "s"},
          r"^EYESHOTS_S3_ACCESS_KEY_FILE=/nonexistent/key cannot be read: No such file"),
     ],
