@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import getpass
 import os
+from typing import TYPE_CHECKING
 
 import click
 
 from app.core.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from app.storage.base import Storage
 
 
 def _settings() -> Settings:
@@ -15,6 +19,15 @@ def _settings() -> Settings:
         return get_settings()
     except Exception as error:  # pydantic's message names the variable and the problem
         raise click.ClickException(f"bad settings: {error}") from None
+
+
+def _storage(settings: Settings) -> Storage:
+    from app.storage.factory import storage_from_settings
+
+    try:
+        return storage_from_settings(settings)
+    except (ValueError, OSError) as error:  # the message names the EYESHOTS_* variable
+        raise click.ClickException(f"bad storage settings: {error}") from None
 
 
 @click.group()
@@ -84,6 +97,20 @@ def cleanup() -> None:
     click.echo("deleted: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
 
 
+@cli.command("check-storage")
+def check_storage() -> None:
+    """Check the file storage the settings choose (S3: the bucket answers to these keys)."""
+    storage = _storage(_settings())
+    check = getattr(storage, "check", None)
+    if check is not None:
+        try:
+            check()
+        except ValueError as error:
+            raise click.ClickException(f"storage not usable: {error}") from None
+    where = getattr(storage, "location", None)
+    click.echo(f"ok: {where() if where else storage.root}")
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
@@ -113,6 +140,8 @@ def serve(
     from app.core.migrations import upgrade
 
     settings = _settings()
+    # a wrong storage setting is a one-line error now, not a traceback in every worker
+    storage = _storage(settings)
     if host != "127.0.0.1" and host != "localhost" and not settings.cookie_secure:
         click.echo("warning: cookies are not Secure; put TLS in front of this", err=True)
     engine = make_engine(settings.effective_database_url)
@@ -122,12 +151,11 @@ def serve(
         from app.auth.service import AuthContext
         from app.core.security import Passwords
         from app.demo import DEMO_PASSWORD, load_demo
-        from app.storage import LocalStorage
 
         ctx = AuthContext(settings, Passwords(settings.argon2_time_cost, settings.argon2_memory_kib,
                                               settings.argon2_parallelism))  # fmt: skip
         with make_sessionmaker(engine).begin() as db:
-            logins = load_demo(db, ctx, LocalStorage(settings.storage_dir))
+            logins = load_demo(db, ctx, storage)
         if logins:
             for email, role in logins:
                 click.echo(f"demo login: {email} / {DEMO_PASSWORD} ({role.label})")

@@ -38,7 +38,7 @@ from app.models import User
 from app.projects import endpoints as projects_api
 from app.projects import pages as projects_pages
 from app.reviews import endpoints as reviews_api
-from app.storage import LocalStorage
+from app.storage.factory import storage_from_settings
 from app.users import endpoints as users_api
 from app.users import pages as users_pages
 from app.web.render import render, sign_in_redirect
@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.broker = broker
     app.state.metrics = metrics
     app.state.mailer = LogMailer()
-    app.state.storage = LocalStorage(settings.storage_dir)
+    app.state.storage = storage_from_settings(settings)
     app.state.auth = AuthContext(
         settings=settings,
         passwords=Passwords(

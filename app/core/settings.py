@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +50,18 @@ class Settings(BaseSettings):
     oidc_label: str = "Sign in with single sign-on"
     # seconds between checks for new events when no LISTEN/NOTIFY is available (SQLite)
     event_poll_seconds: float = 0.5
+    # where file bytes live: "local" (files_dir, default data_dir/files) or "s3" (the s3_* below;
+    # a *_file variant names a file holding the secret, e.g. a systemd credential)
+    storage: Literal["local", "s3"] = "local"
+    files_dir: Path | None = None
+    s3_endpoint: str = ""
+    s3_region: str = "us-east-1"
+    s3_bucket: str = ""
+    s3_prefix: str = ""
+    s3_access_key: str = ""
+    s3_access_key_file: Path | None = None
+    s3_secret_key: str = ""
+    s3_secret_key_file: Path | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -73,7 +86,7 @@ class Settings(BaseSettings):
 
     @property
     def storage_dir(self) -> Path:
-        return self.data_dir / "files"
+        return self.files_dir or self.data_dir / "files"
 
 
 @lru_cache
