@@ -16,6 +16,7 @@ from sqlalchemy.exc import DataError
 from starlette.middleware.sessions import SessionMiddleware
 
 from app.assets import endpoints as assets_api
+from app.assets import links
 from app.assets import pages as assets_pages
 from app.auth import endpoints as auth_api
 from app.auth import oidc
@@ -38,7 +39,7 @@ from app.models import User
 from app.projects import endpoints as projects_api
 from app.projects import pages as projects_pages
 from app.reviews import endpoints as reviews_api
-from app.storage import LocalStorage
+from app.storage.factory import storage_from_settings
 from app.users import endpoints as users_api
 from app.users import pages as users_pages
 from app.web.render import render, sign_in_redirect
@@ -76,7 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.broker = broker
     app.state.metrics = metrics
     app.state.mailer = LogMailer()
-    app.state.storage = LocalStorage(settings.storage_dir)
+    app.state.storage = storage_from_settings(settings)
+    app.state.file_keys = links.key_ring(settings)
     app.state.auth = AuthContext(
         settings=settings,
         passwords=Passwords(
