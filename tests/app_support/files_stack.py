@@ -4,7 +4,6 @@ and bench/files_vs_nginx.py."""
 
 from __future__ import annotations
 
-import base64
 import os
 import re
 import shutil
@@ -19,12 +18,13 @@ from pathlib import Path
 
 import httpx
 
+from app_support.client import FILE_TOKEN_KEYS
 from provision.inventory import read_yaml
 from provision.paths import ROLES_DIR
 from provision.templating import render
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-KEYS = "k1:" + base64.b64encode(b"file-token-test-key-0123456789ab").decode()
+KEYS = FILE_TOKEN_KEYS
 PREFIX = "/transfer/"
 
 

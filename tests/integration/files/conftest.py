@@ -52,8 +52,7 @@ def stack(tmp_path_factory):
     engine = make_engine(env["DATABASE_URL"])
     upgrade(engine)
     engine.dispose()
-    app = make_app(env["DATABASE_URL"], root / "data", files_dir=root / "files",
-                   file_token_keys=KEYS)  # fmt: skip
+    app = make_app(env["DATABASE_URL"], root / "data", files_dir=root / "files")
     world = build_world(app)
     with file_service(env, root / "service.log") as service:
         upstream = service.url.removeprefix("http://")
