@@ -45,15 +45,21 @@ def make_env(root: Path, **extra: str) -> dict[str, str]:
     }
 
 
+def prepare(root: Path, files_dir: Path | None = None) -> tuple[FastAPI, World]:
+    """A migrated SQLite database with the test world, its files under `files_dir`."""
+    url = make_env(root)["DATABASE_URL"]
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    app = make_app(url, root / "data", files_dir=files_dir or root / "files")
+    return app, build_world(app)
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     root = tmp_path_factory.mktemp("files")
     env = make_env(root, EYESHOTS_FILES_MAX_UPLOAD_BYTES=str(256 * 1024**2))
-    engine = make_engine(env["DATABASE_URL"])
-    upgrade(engine)
-    engine.dispose()
-    app = make_app(env["DATABASE_URL"], root / "data", files_dir=root / "files")
-    world = build_world(app)
+    app, world = prepare(root)
     with file_service(env, root / "service.log") as service:
         upstream = service.url.removeprefix("http://")
         with nginx(upstream, root / "files", root / "nginx") as proxy:
