@@ -16,6 +16,7 @@ from sqlalchemy.exc import DataError
 from starlette.middleware.sessions import SessionMiddleware
 
 from app.assets import endpoints as assets_api
+from app.assets import links
 from app.assets import pages as assets_pages
 from app.auth import endpoints as auth_api
 from app.auth import oidc
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
     app.state.mailer = LogMailer()
     app.state.storage = storage_from_settings(settings)
+    app.state.file_keys = links.key_ring(settings)
     app.state.auth = AuthContext(
         settings=settings,
         passwords=Passwords(

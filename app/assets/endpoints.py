@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import StreamingResponse
 
-from app.assets import service
+from app.assets import links, service
 from app.assets.schemas import FileDetail, FileIn, FileOut, VersionOut
 from app.authz.guard import visible_project
 from app.core.deps import DB, CurrentUser
@@ -87,3 +87,23 @@ def version_content(
             "Cache-Control": "private, max-age=3600",
         },
     )
+
+
+@router.post("/files/{file_id}/upload-link")
+def upload_link(file_id: IdPath, request: Request, user: CurrentUser, db: DB) -> dict[str, object]:
+    """A short-lived token for the file service (streaming PUT or tus) for this file."""
+    file, project = service.visible_file(db, user, file_id)
+    state = request.app.state
+    link = links.upload_link(db, state.settings, state.file_keys, user, file, project)
+    return {"token": link.token, "upload_url": link.upload_url, "tus_url": link.tus_url,
+            "expires_in": link.expires_in}  # fmt: skip
+
+
+@router.get("/versions/{version_id}/links")
+def version_links(
+    version_id: IdPath, request: Request, user: CurrentUser, db: DB
+) -> dict[str, str | None]:
+    """Signed file-service URLs: view (inline) and, where allowed, download."""
+    version, file, project = service.visible_version(db, user, version_id)
+    state = request.app.state
+    return links.version_links(db, state.settings, state.file_keys, user, version, file, project)

@@ -13,8 +13,8 @@ from app.authz.guard import project_target, require, visible_project
 from app.authz.policy import Action
 from app.core.errors import Conflict, Invalid, NotFound
 from app.events import service as events
-from app.models import File, FileKind, FileVersion, Project, User
-from app.storage import Storage
+from app.models import Decision, DecisionKind, File, FileKind, FileVersion, Project, User
+from app.storage import Storage, StoredObject
 
 CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
 
@@ -62,6 +62,18 @@ def create_file(db: Session, user: User, project: Project, title: str, kind: Fil
     return file
 
 
+def clean_content_type(content_type: str) -> str:
+    content_type = (content_type or "application/octet-stream").split(";")[0].strip().lower()
+    if not CONTENT_TYPE.match(content_type):
+        raise Invalid("is not a valid content type", field="content_type")
+    return content_type
+
+
+def display_name(original_name: str) -> str:
+    # display only: the storage key is random, so the name never reaches the filesystem
+    return re.sub(r"[\x00-\x1f\x7f/\\]", "_", original_name).strip()[:300] or "upload"
+
+
 def add_version(
     db: Session,
     storage: Storage,
@@ -73,12 +85,29 @@ def add_version(
     original_name: str,
 ) -> FileVersion:
     require(db, user, Action.FILE_UPLOAD, project_target(project))
-    content_type = (content_type or "application/octet-stream").split(";")[0].strip().lower()
-    if not CONTENT_TYPE.match(content_type):
-        raise Invalid("is not a valid content type", field="content_type")
-    # display only: the storage key is random, so the name never reaches the filesystem
-    name = re.sub(r"[\x00-\x1f\x7f/\\]", "_", original_name).strip()[:300] or "upload"
+    content_type = clean_content_type(content_type)
     stored = storage.put(chunks)
+    return record_version(db, storage, user, file, project, stored, content_type, original_name)
+
+
+def record_version(
+    db: Session,
+    storage: Storage,
+    user: User,
+    file: File,
+    project: Project,
+    stored: StoredObject,
+    content_type: str,
+    original_name: str,
+) -> FileVersion:
+    """Number and record bytes already in storage; on refusal the stored object is deleted,
+    so nothing unreferenced stays behind."""
+    try:
+        require(db, user, Action.FILE_UPLOAD, project_target(project))
+        content_type = clean_content_type(content_type)
+    except Exception:
+        storage.delete(stored.key)
+        raise
     number = (
         db.scalar(select(func.max(FileVersion.number)).where(FileVersion.file_id == file.id)) or 0
     ) + 1
@@ -90,7 +119,7 @@ def add_version(
         sha256=stored.sha256,
         storage_key=stored.key,
         content_type=content_type,
-        original_name=name,
+        original_name=display_name(original_name),
     )
     try:
         with db.begin_nested():
@@ -106,3 +135,20 @@ def add_version(
         {"file_id": file.id, "version_id": version.id, "number": number},
     )
     return version
+
+
+def project_usage(db: Session, project_id: int) -> int:
+    """Bytes of all versions of the project's files (what the quota counts)."""
+    stmt = (
+        select(func.coalesce(func.sum(FileVersion.size), 0))
+        .join(File, File.id == FileVersion.file_id)
+        .where(File.project_id == project_id)
+    )
+    return int(db.scalar(stmt) or 0)
+
+
+def is_approved(db: Session, version_id: int) -> bool:
+    stmt = select(Decision.id).where(
+        Decision.version_id == version_id, Decision.decision == DecisionKind.APPROVED
+    )
+    return db.scalar(stmt.limit(1)) is not None

@@ -20,6 +20,7 @@ class Target:
     project_id: int | None = None
     client_org_id: int | None = None
     invoice_status: InvoiceStatus | None = None
+    version_approved: bool = False
 
 
 def membership(db: Session, user: User, project_id: int | None) -> MemberRole | None:
@@ -50,6 +51,12 @@ def allowed(db: Session, user: User | None, action: Action, target: Target | Non
             and user.client_org_id == target.client_org_id
             and target.invoice_status in ISSUED
         )
+    if scope is Scope.ORG_APPROVED:
+        return (
+            user.client_org_id is not None
+            and user.client_org_id == target.client_org_id
+            and target.version_approved
+        )
     role = membership(db, user, target.project_id)
     if scope is Scope.MEMBER:
         return role is not None
@@ -63,7 +70,7 @@ def project_filter(user: User, action: Action) -> ColumnElement[bool]:
         return false()
     if scope is Scope.ALL:
         return true()
-    if scope in (Scope.ORG, Scope.ORG_ISSUED):
+    if scope in (Scope.ORG, Scope.ORG_ISSUED, Scope.ORG_APPROVED):
         return Project.client_org_id == user.client_org_id
     member = [ProjectMember.project_id == Project.id, ProjectMember.user_id == user.id]
     if scope is Scope.MANAGER:
@@ -80,7 +87,7 @@ def invoice_filter(user: User) -> ColumnElement[bool]:
         return false()
     if scope is Scope.ALL:
         return true()
-    if scope in (Scope.ORG, Scope.ORG_ISSUED):
+    if scope in (Scope.ORG, Scope.ORG_ISSUED, Scope.ORG_APPROVED):
         clause = Invoice.client_org_id == user.client_org_id
         return and_(clause, Invoice.status.in_(ISSUED)) if scope is Scope.ORG_ISSUED else clause
     member = [ProjectMember.project_id == Invoice.project_id, ProjectMember.user_id == user.id]

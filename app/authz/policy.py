@@ -7,6 +7,7 @@ row is denied. Scopes:
   MANAGER  on projects where the user is a member with the manager role
   ORG      on projects of the user's client organisation
   ORG_ISSUED  like ORG, and the invoice has been sent (sent or paid)
+  ORG_APPROVED  like ORG, and the file version has been approved
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class Scope(enum.StrEnum):
     MANAGER = "manager"
     ORG = "org"
     ORG_ISSUED = "org_issued"
+    ORG_APPROVED = "org_approved"
 
 
 class Action(enum.StrEnum):
@@ -30,6 +32,8 @@ class Action(enum.StrEnum):
     PROJECT_UPDATE = "project.update"
     MEMBERS_MANAGE = "project.members.manage"
     FILE_UPLOAD = "file.upload"
+    # the original file as an attachment (previews follow PROJECT_READ)
+    FILE_DOWNLOAD = "file.download"
     COMMENT_CREATE = "comment.create"
     COMMENT_INTERNAL = "comment.internal"  # read and write studio-only comments
     COMMENT_RESOLVE = "comment.resolve"
@@ -52,6 +56,7 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.PROJECT_UPDATE: {A: S.ALL, PM: S.MANAGER},
     Action.MEMBERS_MANAGE: {A: S.ALL, PM: S.MANAGER},
     Action.FILE_UPLOAD: {A: S.ALL, PM: S.MEMBER, CR: S.MEMBER},
+    Action.FILE_DOWNLOAD: {A: S.ALL, PM: S.MEMBER, CR: S.MEMBER, CL: S.ORG_APPROVED},
     Action.COMMENT_CREATE: {A: S.ALL, PM: S.MEMBER, CR: S.MEMBER, CL: S.ORG},
     Action.COMMENT_INTERNAL: {A: S.ALL, PM: S.MEMBER, CR: S.MEMBER},
     Action.COMMENT_RESOLVE: {A: S.ALL, PM: S.MEMBER, CR: S.MEMBER},

@@ -62,6 +62,24 @@ class Settings(BaseSettings):
     s3_access_key_file: Path | None = None
     s3_secret_key: str = ""
     s3_secret_key_file: Path | None = None
+    # --- the file service (app/files) ---
+    # "kid:base64secret,kid2:..." -- the first key signs, all verify (rotation); or a file of it
+    file_token_keys: str = ""
+    file_token_keys_file: Path | None = None
+    file_token_seconds: int = 900
+    # the public path prefix nginx proxies to the file service, and its internal location
+    files_prefix: str = "/transfer/"
+    files_internal_prefix: str = "/_protected/"
+    files_max_upload_bytes: int = 20 * 1024**3
+    # bytes of all versions of one project; 0 means no quota
+    files_project_quota_bytes: int = 0
+    # resumable uploads untouched this long are removed by `eyeshots files cleanup`
+    files_upload_expiry_hours: int = 24
+    # the kinds a sniff of the first bytes must find (app/files/sniff.py names them)
+    files_allowed_types: str = (
+        "image/jpeg,image/png,image/gif,image/webp,image/tiff,video/mp4,video/quicktime,"
+        "video/webm,video/x-matroska,application/pdf,application/zip,audio/mpeg,audio/wav"
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -87,6 +105,10 @@ class Settings(BaseSettings):
     @property
     def storage_dir(self) -> Path:
         return self.files_dir or self.data_dir / "files"
+
+    @property
+    def allowed_types(self) -> frozenset[str]:
+        return frozenset(t.strip() for t in self.files_allowed_types.split(",") if t.strip())
 
 
 @lru_cache

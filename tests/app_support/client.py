@@ -13,6 +13,8 @@ from app.main import create_app
 
 BASE = "https://testserver"
 PASSWORD = "correct horse battery"
+# signs links to the file service; the tests of app/files verify them with the same key ring
+FILE_TOKEN_KEYS = "k1:ZmlsZS10b2tlbi10ZXN0LWtleS0wMTIzNDU2Nzg5YWI="
 
 
 def test_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
@@ -26,6 +28,7 @@ def test_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "argon2_memory_kib": 1024,
         "argon2_parallelism": 1,
         "event_poll_seconds": 0.05,
+        "file_token_keys": FILE_TOKEN_KEYS,
     }
     values.update(overrides)
     return Settings(**values)

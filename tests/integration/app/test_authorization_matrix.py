@@ -122,6 +122,9 @@ CASES: list[Case] = [
       lambda w, app: {"url": f"/api/files/{w.file}/versions", "content": b"v2 bytes",
                       "headers": {"Content-Type": "video/mp4", "X-Filename": "cut.mp4"}}),
     C("GET", "/api/versions/{version_id}/content", INSIDERS, get("/api/versions/{w.version}/content")),
+    C("POST", "/api/files/{file_id}/upload-link", STUDIO_INSIDERS,
+      lambda w, app: {"url": f"/api/files/{w.file}/upload-link"}),
+    C("GET", "/api/versions/{version_id}/links", INSIDERS, get("/api/versions/{w.version}/links")),
     # reviews
     C("GET", "/api/versions/{version_id}/comments", INSIDERS, get("/api/versions/{w.version}/comments")),
     C("POST", "/api/versions/{version_id}/comments", INSIDERS,

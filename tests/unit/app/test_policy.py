@@ -13,7 +13,9 @@ def test_every_action_has_a_row_and_admins_may_do_everything():
 
 def test_clients_are_always_confined_to_their_organisation():
     for action, row in POLICY.items():
-        assert row.get(Role.CLIENT) in (None, Scope.ORG, Scope.ORG_ISSUED), action
+        assert row.get(Role.CLIENT) in (None, Scope.ORG, Scope.ORG_ISSUED, Scope.ORG_APPROVED), (
+            action
+        )
 
 
 def test_clients_never_see_internal_comments_nor_manage_anything():
@@ -31,3 +33,7 @@ def test_creatives_have_no_invoices_and_only_member_projects():
 def test_only_admins_manage_users_and_invite_staff():
     assert POLICY[Action.USER_MANAGE] == {Role.ADMIN: Scope.ALL}
     assert POLICY[Action.INVITE_STAFF] == {Role.ADMIN: Scope.ALL}
+
+
+def test_clients_download_only_approved_versions():
+    assert POLICY[Action.FILE_DOWNLOAD][Role.CLIENT] is Scope.ORG_APPROVED
