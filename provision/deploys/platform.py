@@ -6,6 +6,7 @@ from __future__ import annotations
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.facts.files import File
+from pyinfra.facts.server import Command
 from pyinfra.operations import apt, files, server
 
 from provision.deploys import variables
@@ -58,6 +59,15 @@ def apply() -> None:
             user=created["owner"],
             group=created["group"],
             mode=created["mode"],
+        )
+    # nginx sends downloads itself (X-Accel-Redirect): its user may read the stored files, and
+    # nothing else of the data group's (a default ACL, inherited by every new file).
+    files_dir = v["platform_files_dir"]
+    acl = host.get_fact(Command, command=f"getfacl -cp {files_dir} 2>/dev/null || true")
+    if "default:user:www-data:r-x" not in (acl or ""):
+        server.shell(
+            name="nginx may read the stored files",
+            commands=[f"setfacl -R -m u:www-data:rX,d:u:www-data:rX {files_dir}"],
         )
     config.file(
         name="App settings",

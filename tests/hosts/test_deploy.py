@@ -228,9 +228,64 @@ def event_ids(stream, until_closed: bool = False, wanted: int = 1) -> list[int]:
     return ids
 
 
-def test_live_streams_reconnect_and_replay_across_a_deploy(site):
+@pytest.fixture(scope="module")
+def session(site) -> dict[str, str]:
     box, inventory = site
-    session = sign_in(box, inventory)
+    return sign_in(box, inventory)
+
+
+# a 2x2 PNG: the file service sniffs the first bytes, not the name
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000020000000208020000"
+    "00fdd49a730000001649444154789c63f8cfc0f09f8181e13f030303"
+    "0300135a03fd9ee4aef60000000049454e44ae426082"
+)
+
+
+def test_files_go_up_through_the_file_service_and_down_through_nginx(site, session):
+    box, inventory = site
+    org = api(box, session, "POST", "/orgs", {"name": "Files Client"})
+    project = api(box, session, "POST", "/projects", {"name": "Stills", "client_org_id": org["id"]})
+    file = api(
+        box,
+        session,
+        "POST",
+        f"/projects/{project['id']}/files",
+        {"title": "Still", "kind": "image"},
+    )
+    link = api(box, session, "POST", f"/files/{file['id']}/upload-link", {})
+    status, _, body = request(
+        box.machine.address, DOMAIN, "PUT", link["upload_url"], PNG,
+        {"Authorization": f"Bearer {link['token']}", "X-Filename": "still%20%C3%A9t%C3%A9.png"},
+    )  # fmt: skip
+    assert status == 201, body
+    version = json.loads(body)
+    assert version["content_type"] == "image/png" and version["size"] == len(PNG)
+    # stored under a key, not the user's name, in the data directory of the release-independent
+    # storage; nginx (www-data) may read it, as X-Accel-Redirect needs
+    stored = box.sudo("find /srv/eyeshots/files -type f -size -2k ! -path '*/tmp/*'").stdout
+    assert "still" not in stored and stored.strip()
+
+    status, _, body = request(
+        box.machine.address, DOMAIN, "GET", f"/api/versions/{version['version_id']}/links", None,
+        session,
+    )  # fmt: skip
+    download = json.loads(body)["download_url"]
+    status, headers, body = request(box.machine.address, DOMAIN, "GET", download)
+    assert status == 200 and body == PNG
+    assert headers["Content-Type"] == "image/png"
+    assert "filename*=UTF-8''still%20%C3%A9t%C3%A9.png" in headers["Content-Disposition"]
+    status, headers, body = request(
+        box.machine.address, DOMAIN, "GET", download, None, {"Range": "bytes=0-7"}
+    )
+    assert status == 206 and body == PNG[:8]
+    # the token is not in nginx's access log
+    token = download.split("t=", 1)[1].split("&")[0]
+    assert token not in box.sudo("cat /var/log/nginx/access.log").stdout
+
+
+def test_live_streams_reconnect_and_replay_across_a_deploy(site, session):
+    box, inventory = site
     org = api(box, session, "POST", "/orgs", {"name": "Stream Client"})
     project = api(box, session, "POST", "/projects", {"name": "Live", "client_org_id": org["id"]})
     path = f"/api/projects/{project['id']}/events"
