@@ -4,8 +4,10 @@ without DNS: what a browser does once the name resolves."""
 from __future__ import annotations
 
 import http.client
+import json
 import socket
 import ssl
+from urllib.parse import quote
 
 _INSECURE = ssl.create_default_context()
 _INSECURE.check_hostname = False
@@ -61,3 +63,55 @@ def open_stream(
     connection = PinnedHTTPSConnection(address, domain, timeout)
     connection.request("GET", path, headers={"Accept": "text/event-stream", **headers})
     return connection.getresponse()
+
+
+def login(address: str, domain: str, email: str, password: str) -> dict[str, str]:
+    """A JSON API session: the headers every later request sends (cookie, CSRF, origin)."""
+    body = json.dumps({"email": email, "password": password}).encode()
+    status, headers, answer = request(
+        address, domain, "POST", "/api/auth/login", body, {"Content-Type": "application/json"}
+    )
+    assert status == 200, answer
+    return {
+        "Cookie": headers["Set-Cookie"].split(";", 1)[0],
+        "X-CSRF-Token": json.loads(answer)["csrf_token"],
+        "Origin": f"https://{domain}",
+        "Content-Type": "application/json",
+    }
+
+
+def api(address: str, domain: str, session: dict[str, str], method: str, path: str,
+        data: dict | None = None) -> dict:  # fmt: skip
+    body = None if data is None else json.dumps(data).encode()
+    status, _, answer = request(address, domain, method, f"/api{path}", body, session)
+    assert status in (200, 201), (status, answer)
+    return json.loads(answer)
+
+
+# a 2x2 PNG: the file service sniffs the first bytes, not the name
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000020000000208020000"
+    "00fdd49a730000001649444154789c63f8cfc0f09f8181e13f030303"
+    "0300135a03fd9ee4aef60000000049454e44ae426082"
+)
+
+
+def upload_image(
+    address: str, domain: str, session: dict[str, str], name: str
+) -> tuple[dict, dict]:
+    """A project with one image file, a version uploaded through the file service; returns
+    (the file service's answer, the version's signed links)."""
+    org = api(address, domain, session, "POST", "/orgs", {"name": f"Client of {name}"})
+    project = api(address, domain, session, "POST", "/projects",
+                  {"name": name, "client_org_id": org["id"]})  # fmt: skip
+    file = api(address, domain, session, "POST", f"/projects/{project['id']}/files",
+               {"title": name, "kind": "image"})  # fmt: skip
+    link = api(address, domain, session, "POST", f"/files/{file['id']}/upload-link", {})
+    status, _, body = request(
+        address, domain, "PUT", link["upload_url"], PNG,
+        {"Authorization": f"Bearer {link['token']}", "X-Filename": f"{quote(name)}.png"},
+    )  # fmt: skip
+    assert status == 201, body
+    version = json.loads(body)
+    links = api(address, domain, session, "GET", f"/versions/{version['version_id']}/links")
+    return version, links

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from eyeshots_cli import PROJECT_ROOT, eyeshots
 from sandboxes import Sandbox, boot, destroy, provision, write_inventory
-from site_client import get, open_stream, request
+from site_client import PNG, api, get, login, open_stream, request, upload_image
 
 DOMAIN = "deploy.eyeshots.test"
 MACHINE = "tdeploy"
@@ -189,31 +189,15 @@ def test_redeploy_under_load_fails_no_request(site):
 
 
 def sign_in(box: Sandbox, inventory: str) -> dict[str, str]:
-    """The first admin's session: cookie, CSRF token and origin headers for the JSON API."""
+    """The first admin's API session (its password read once with `eyeshots admin-password`)."""
     shown = eyeshots("admin-password", "-i", inventory)
     assert shown.returncode == 0, shown.stderr
     email, password = re.search(r"sign in as (\S+) with password (\S+)", shown.stdout).groups()
-    login = json.dumps({"email": email, "password": password}).encode()
-    status, headers, body = request(
-        box.machine.address, DOMAIN, "POST", "/api/auth/login", login,
-        {"Content-Type": "application/json"},
-    )  # fmt: skip
-    assert status == 200, body
-    cookie = headers["Set-Cookie"].split(";", 1)[0]
-    return {
-        "Cookie": cookie,
-        "X-CSRF-Token": json.loads(body)["csrf_token"],
-        "Origin": f"https://{DOMAIN}",
-        "Content-Type": "application/json",
-    }
+    return login(box.machine.address, DOMAIN, email, password)
 
 
-def api(box: Sandbox, session: dict[str, str], method: str, path: str, data: dict) -> dict:
-    status, _, body = request(
-        box.machine.address, DOMAIN, method, f"/api{path}", json.dumps(data).encode(), session
-    )
-    assert status in (200, 201), (status, body)
-    return json.loads(body)
+def call(box: Sandbox, session: dict[str, str], method: str, path: str, data: dict) -> dict:
+    return api(box.machine.address, DOMAIN, session, method, path, data)
 
 
 def event_ids(stream, until_closed: bool = False, wanted: int = 1) -> list[int]:
@@ -234,43 +218,16 @@ def session(site) -> dict[str, str]:
     return sign_in(box, inventory)
 
 
-# a 2x2 PNG: the file service sniffs the first bytes, not the name
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d49484452000000020000000208020000"
-    "00fdd49a730000001649444154789c63f8cfc0f09f8181e13f030303"
-    "0300135a03fd9ee4aef60000000049454e44ae426082"
-)
-
-
 def test_files_go_up_through_the_file_service_and_down_through_nginx(site, session):
     box, inventory = site
-    org = api(box, session, "POST", "/orgs", {"name": "Files Client"})
-    project = api(box, session, "POST", "/projects", {"name": "Stills", "client_org_id": org["id"]})
-    file = api(
-        box,
-        session,
-        "POST",
-        f"/projects/{project['id']}/files",
-        {"title": "Still", "kind": "image"},
-    )
-    link = api(box, session, "POST", f"/files/{file['id']}/upload-link", {})
-    status, _, body = request(
-        box.machine.address, DOMAIN, "PUT", link["upload_url"], PNG,
-        {"Authorization": f"Bearer {link['token']}", "X-Filename": "still%20%C3%A9t%C3%A9.png"},
-    )  # fmt: skip
-    assert status == 201, body
-    version = json.loads(body)
+    version, links = upload_image(box.machine.address, DOMAIN, session, "still été")
     assert version["content_type"] == "image/png" and version["size"] == len(PNG)
     # stored under a key, not the user's name, in the data directory of the release-independent
     # storage; nginx (www-data) may read it, as X-Accel-Redirect needs
     stored = box.sudo("find /srv/eyeshots/files -type f -size -2k ! -path '*/tmp/*'").stdout
     assert "still" not in stored and stored.strip()
 
-    status, _, body = request(
-        box.machine.address, DOMAIN, "GET", f"/api/versions/{version['version_id']}/links", None,
-        session,
-    )  # fmt: skip
-    download = json.loads(body)["download_url"]
+    download = links["download_url"]
     status, headers, body = request(box.machine.address, DOMAIN, "GET", download)
     assert status == 200 and body == PNG
     assert headers["Content-Type"] == "image/png"
@@ -286,12 +243,12 @@ def test_files_go_up_through_the_file_service_and_down_through_nginx(site, sessi
 
 def test_live_streams_reconnect_and_replay_across_a_deploy(site, session):
     box, inventory = site
-    org = api(box, session, "POST", "/orgs", {"name": "Stream Client"})
-    project = api(box, session, "POST", "/projects", {"name": "Live", "client_org_id": org["id"]})
+    org = call(box, session, "POST", "/orgs", {"name": "Stream Client"})
+    project = call(box, session, "POST", "/projects", {"name": "Live", "client_org_id": org["id"]})
     path = f"/api/projects/{project['id']}/events"
     stream = open_stream(box.machine.address, DOMAIN, path, {"Cookie": session["Cookie"]})
     assert stream.status == 200
-    api(box, session, "PATCH", f"/projects/{project['id']}", {"name": "Live 1"})
+    call(box, session, "PATCH", f"/projects/{project['id']}", {"name": "Live 1"})
     seen = event_ids(stream)
 
     outcome: dict[str, subprocess.CompletedProcess] = {}
@@ -303,7 +260,7 @@ def test_live_streams_reconnect_and_replay_across_a_deploy(site, session):
     assert outcome["result"].returncode == 0, outcome["result"].stderr[-3000:]
 
     # a change made while the browser was away is replayed on reconnect
-    api(box, session, "PATCH", f"/projects/{project['id']}", {"name": "Live 2"})
+    call(box, session, "PATCH", f"/projects/{project['id']}", {"name": "Live 2"})
     again = open_stream(
         box.machine.address,
         DOMAIN,

@@ -14,6 +14,7 @@ import time
 from eyeshots_cli import PROJECT_ROOT, eyeshots
 from playwright.sync_api import expect, sync_playwright
 from sandboxes import Sandbox
+from site_client import PNG, login, request, upload_image
 
 from provision.sandbox.machine import load
 
@@ -76,6 +77,13 @@ def test_up_runs_the_whole_platform_on_the_local_sandbox():
         assert twice.returncode == 2 and "read already" in twice.stderr
         sign_in_with_a_browser(box.machine.address, email, password)
 
+        # a file up through the file service, down through nginx
+        address = box.machine.address
+        session = login(address, DOMAIN, email, password)
+        version, links = upload_image(address, DOMAIN, session, "First still")
+        status, _, body = request(address, DOMAIN, "GET", links["download_url"])
+        assert status == 200 and body == PNG
+
         # the nightly job, run now from its unit; the stock restic reads what it wrote
         box.sudo("systemctl start eyeshots-backup.service")
         assert (
@@ -97,6 +105,9 @@ def test_up_runs_the_whole_platform_on_the_local_sandbox():
             + f" {restored.split()[0]}"
         ).stdout
         assert email in check
+        # the uploaded file is in the snapshot, byte for byte
+        sums = box.sudo("find /tmp/restored -path '*eyeshots/files*' -type f -exec sha256sum {} +")
+        assert version["sha256"] in sums.stdout
 
         # Prometheus scrapes the exporter (job "node", as node-mixin expects) and the app
         deadline = time.monotonic() + 90
