@@ -299,6 +299,8 @@ async def tus_patch(request: Request) -> Response:
     ):
         raise Refused(415, "Content-Type must be application/offset+octet-stream", TUS)
     offset = _declared_length(request, "upload-offset")
+    if offset is None:
+        raise Refused(400, "Upload-Offset is required (ask HEAD for the current offset)", TUS)
     path = service.uploads.data_path(upload.id)
     with open(path, "ab") as out:
         try:

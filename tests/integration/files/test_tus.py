@@ -103,6 +103,9 @@ def test_protocol_errors(stack):
     wrong_type = httpx.patch(stack.nginx.url + location, content=b"x", headers=headers(
         token, **{"Upload-Offset": "0", "Content-Type": "application/octet-stream"}))  # fmt: skip
     assert wrong_type.status_code == 415
+    no_offset = httpx.patch(stack.nginx.url + location, content=b"x",
+                            headers=headers(token, **{"Content-Type": OCTETS}))  # fmt: skip
+    assert no_offset.status_code == 400 and "Upload-Offset" in no_offset.json()["detail"]
     # more bytes than announced: refused, and none of them kept
     assert patch(stack, location, token, 0, PNG[:20]).status_code == 400
     head = httpx.head(stack.nginx.url + location, headers=headers(token))
