@@ -400,7 +400,10 @@ class AccessLog:
 
 async def _refused(request: Request, error: Exception) -> Response:
     assert isinstance(error, Refused)
-    return JSONResponse({"detail": error.message}, status_code=error.status, headers=error.headers)
+    headers = dict(error.headers)
+    if "/tus/" in request.url.path and request.method != "OPTIONS":
+        headers |= TUS  # tus 1.0: on every response but OPTIONS, errors included
+    return JSONResponse({"detail": error.message}, status_code=error.status, headers=headers)
 
 
 async def _app_error(request: Request, error: Exception) -> Response:

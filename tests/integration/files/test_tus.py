@@ -85,7 +85,8 @@ def test_termination_and_other_users(stack):
     assert patch(stack, location, token, 0, PNG[:100]).status_code == 204
     # another member of the project cannot touch this user's upload
     other = upload_token(stack.world, "pm")
-    assert httpx.head(stack.nginx.url + location, headers=headers(other)).status_code == 403
+    refused = httpx.head(stack.nginx.url + location, headers=headers(other))
+    assert refused.status_code == 403 and refused.headers["tus-resumable"] == "1.0.0"
     assert httpx.delete(stack.nginx.url + location, headers=headers(other)).status_code == 403
     assert httpx.delete(stack.nginx.url + location, headers=headers(token)).status_code == 204
     assert httpx.head(stack.nginx.url + location, headers=headers(token)).status_code == 404
