@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, UploadFile
 from starlette.responses import Response
 
-from app.assets import service
+from app.assets import links, service
 from app.authz.check import allowed
 from app.authz.guard import project_target, visible_project
 from app.authz.policy import Action
@@ -97,11 +97,17 @@ def file_detail(
     if v is not None and (current is None or current.number != v):
         raise NotFound("No such version")
     context = _panel_context(db, principal, current.id) if current else {}
+    state = request.app.state
+    links_ = (
+        links.version_links(db, state.settings, state.file_keys, principal.user, current, file,
+                            project) if current else {}
+    )  # fmt: skip
     return render(
         request, "files/detail.html", principal, status,
         file=file, project=project, versions=versions, current=current,
         can_upload=allowed(db, principal.user, Action.FILE_UPLOAD, project_target(project)),
         last_event=latest_event_id(db), errors=errors or {},
+        links=links_, files_service=state.file_keys is not None,
         **{k: v for k, v in context.items() if k not in ("file", "project")},
     )  # fmt: skip
 

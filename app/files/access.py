@@ -1,4 +1,7 @@
-"""Token plus database: may this user still do what the token says? Runs in a worker thread."""
+"""Token plus database: may this user still do what the token says? Runs in a worker thread.
+
+A token is a bearer credential for its user (API clients, `<video src>`); when the request also
+carries the app's session cookie (a browser on the same origin), it must be that user's."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.assets.service import is_approved, project_usage
+from app.auth.service import resolve_session
 from app.authz.check import Target, allowed
 from app.authz.guard import project_target
 from app.authz.policy import Action
@@ -34,7 +38,12 @@ def grant_of(ring: KeyRing, token: str | None, action: str) -> FileGrant:
     return grant
 
 
-def _load(db: Session, grant: FileGrant) -> tuple[User, File, Project]:
+def _load(db: Session, grant: FileGrant, session: str | None) -> tuple[User, File, Project]:
+    # a browser signed in as someone else does not get to use this user's link
+    if session:
+        found = resolve_session(db, session)
+        if found is not None and found[0].id != grant.user_id:
+            raise denied()
     user = db.get(User, grant.user_id)
     file = db.get(File, grant.file_id)
     if user is None or file is None or file.project_id != grant.project_id:
@@ -46,13 +55,18 @@ def _load(db: Session, grant: FileGrant) -> tuple[User, File, Project]:
 
 
 def check_upload(
-    factory: sessionmaker[Session], grant: FileGrant, file_id: int, length: int, quota: int
+    factory: sessionmaker[Session],
+    grant: FileGrant,
+    file_id: int,
+    length: int,
+    quota: int,
+    session: str | None = None,
 ) -> None:
     """The user may still upload to this file, and `length` more bytes fit the quota."""
     if grant.file_id != file_id:
         raise denied()
     with factory() as db:
-        user, _, project = _load(db, grant)
+        user, _, project = _load(db, grant, session)
         if not allowed(db, user, Action.FILE_UPLOAD, project_target(project)):
             raise denied()
         if quota and project_usage(db, project.id) + length > quota:
@@ -60,12 +74,16 @@ def check_upload(
 
 
 def check_download(
-    factory: sessionmaker[Session], grant: FileGrant, version_id: int, inline: bool
+    factory: sessionmaker[Session],
+    grant: FileGrant,
+    version_id: int,
+    inline: bool,
+    session: str | None = None,
 ) -> Download:
     if grant.version_id != version_id:
         raise denied()
     with factory() as db:
-        user, file, project = _load(db, grant)
+        user, file, project = _load(db, grant, session)
         version = db.get(FileVersion, version_id)
         if version is None or version.file_id != file.id:
             raise denied()

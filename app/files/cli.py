@@ -39,6 +39,8 @@ def serve(host: str, port: int) -> None:
 @cli.command()
 def verify() -> None:
     """Re-hash every stored version; report missing, damaged and orphaned files (exit 1 if any)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from app.core.db import make_engine, make_sessionmaker
     from app.files.verify import verify as run
     from app.storage.factory import storage_from_settings
@@ -46,11 +48,18 @@ def verify() -> None:
     settings = _settings()
     engine = make_engine(settings.effective_database_url)
     problems = 0
-    with make_sessionmaker(engine)() as db:
-        for problem in run(db, storage_from_settings(settings)):
-            click.echo(str(problem))
-            problems += 1
-    engine.dispose()
+    try:
+        with make_sessionmaker(engine)() as db:
+            for problem in run(db, storage_from_settings(settings)):
+                click.echo(str(problem))
+                problems += 1
+    except SQLAlchemyError as error:
+        reason = str(error.orig if hasattr(error, "orig") else error).splitlines()[0]
+        raise click.ClickException(
+            f"cannot read the database ({reason}); check DATABASE_URL"
+        ) from None
+    finally:
+        engine.dispose()
     if problems:
         raise click.ClickException(f"{problems} problem(s) found")
     click.echo("all stored files match their recorded sha256; no orphans")

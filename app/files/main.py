@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.assets.service import project_usage, record_version
 from app.core.db import make_engine, make_sessionmaker
+from app.core.deps import cookie_name
 from app.core.errors import AppError, Forbidden
 from app.core.file_tokens import KeyRing
 from app.core.settings import Settings, get_settings
@@ -74,6 +75,10 @@ def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" else None
+
+
+def _session(request: Request) -> str | None:
+    return request.cookies.get(cookie_name(request.app.state.service.settings))
 
 
 def _name_header(request: Request) -> str:
@@ -133,7 +138,7 @@ async def upload(request: Request) -> Response:
     if length is not None and length > settings.files_max_upload_bytes:
         raise too_large(settings.files_max_upload_bytes)
     await anyio.to_thread.run_sync(access.check_upload, service.factory, grant, file_id,
-                                   length or 0, settings.files_project_quota_bytes)  # fmt: skip
+                                   length or 0, settings.files_project_quota_bytes, _session(request))  # fmt: skip
     name = _name_header(request)
     expected_sha = request.headers.get("x-content-sha256", "").lower() or None
     temp = service.temp_dir / f"{os.urandom(16).hex()}.part"
@@ -180,7 +185,7 @@ async def download(request: Request) -> Response:
     token = request.query_params.get("t") or _bearer(request)
     grant = access.grant_of(service.ring, token, "view" if inline else "download")
     found = await anyio.to_thread.run_sync(access.check_download, service.factory, grant,
-                                           version_id, inline)  # fmt: skip
+                                           version_id, inline, _session(request))  # fmt: skip
     url = service.storage.download_url(found.key, found.name, found.content_type,
                                        service.settings.file_token_seconds)  # fmt: skip
     headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
@@ -241,7 +246,7 @@ async def tus_create(request: Request) -> Response:
     if length > settings.files_max_upload_bytes:
         raise too_large(settings.files_max_upload_bytes)
     await anyio.to_thread.run_sync(access.check_upload, service.factory, grant, file_id, length,
-                                   settings.files_project_quota_bytes)  # fmt: skip
+                                   settings.files_project_quota_bytes, _session(request))  # fmt: skip
     meta = _metadata(request.headers.get("upload-metadata", ""))
     try:
         name = clean_name(meta.get("filename", ""))
@@ -294,6 +299,8 @@ async def tus_patch(request: Request) -> Response:
     ):
         raise Refused(415, "Content-Type must be application/offset+octet-stream", TUS)
     offset = _declared_length(request, "upload-offset")
+    if offset is None:
+        raise Refused(400, "Upload-Offset is required (ask HEAD for the current offset)", TUS)
     path = service.uploads.data_path(upload.id)
     with open(path, "ab") as out:
         try:
@@ -393,7 +400,10 @@ class AccessLog:
 
 async def _refused(request: Request, error: Exception) -> Response:
     assert isinstance(error, Refused)
-    return JSONResponse({"detail": error.message}, status_code=error.status, headers=error.headers)
+    headers = dict(error.headers)
+    if "/tus/" in request.url.path and request.method != "OPTIONS":
+        headers |= TUS  # tus 1.0: on every response but OPTIONS, errors included
+    return JSONResponse({"detail": error.message}, status_code=error.status, headers=headers)
 
 
 async def _app_error(request: Request, error: Exception) -> Response:

@@ -110,9 +110,11 @@ class Nginx:
 
 @contextmanager
 def nginx(upstream: str, files_root: Path, work: Path, static_root: Path | None = None,
+          app_upstream: str | None = None, port: int | None = None,
           **overrides: object) -> Iterator[Nginx]:  # fmt: skip
     """nginx on 127.0.0.1 with the role's file-service locations in front of `upstream`
-    (host:port); `static_root` adds a plain static location (the benchmark's peer)."""
+    (host:port); `static_root` adds a plain static location (the benchmark's peer),
+    `app_upstream` the app at / (one origin for the browser)."""
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(binary).exists():
         raise RuntimeError("nginx is missing: apt-get install nginx (tests/packages.d/files.txt)")
@@ -121,7 +123,12 @@ def nginx(upstream: str, files_root: Path, work: Path, static_root: Path | None 
                  "nginx_files_internal_root": str(files_root), **overrides}  # fmt: skip
     locations = render("nginx", "files-locations.conf.j2", variables)
     static = f"        location /static/ {{ alias {static_root}/; }}\n" if static_root else ""
-    port = free_port()
+    app_location = app_upstream_block = ""
+    if app_upstream:
+        app_upstream_block = f"upstream eyeshots_app_test {{ server {app_upstream}; }}"
+        headers = render("nginx", "proxy-headers.conf.j2", {})
+        app_location = f"        location / {{\n            proxy_pass http://eyeshots_app_test;\n{headers}        }}\n"
+    port = port or free_port()
     temp = {name: work / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
     for path in temp.values():
         path.mkdir(exist_ok=True)
@@ -145,6 +152,7 @@ http {{
     fastcgi_temp_path {temp["fastcgi"]};
     uwsgi_temp_path {temp["uwsgi"]};
     scgi_temp_path {temp["scgi"]};
+    {app_upstream_block}
     upstream eyeshots_files_test {{
         server {upstream};
         keepalive 8;
@@ -152,7 +160,7 @@ http {{
     server {{
         listen 127.0.0.1:{port};
 {locations}
-{static}    }}
+{static}{app_location}    }}
 }}
 """)
     check = subprocess.run([binary, "-t", "-c", str(conf), "-p", str(work)],

@@ -9,6 +9,8 @@ import re
 import shutil
 
 import pytest
+from app_support.browser import ARGS, CHROMIUM
+from app_support.browser import sign_in as browser_sign_in
 from app_support.client import make_app
 from app_support.server import free_port, serving
 from playwright.sync_api import Page, expect, sync_playwright
@@ -17,9 +19,6 @@ from app.assets import service as assets
 from app.auth.service import create_admin
 from app.models import FileKind, Project, User
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]  # fmt: skip
 PASSWORD = "browser test password"
 # a 2x2 PNG: the viewer shows a real image
 PNG = bytes.fromhex(
@@ -53,11 +52,7 @@ def browser():
 
 
 def sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{base}/home")
+    browser_sign_in(page, base, email, PASSWORD)
 
 
 def invite(page: Page, email: str, role: str, org: str | None = None) -> str:

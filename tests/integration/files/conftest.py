@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 from app_support.client import make_app, signed_in
+from app_support.database import postgres_admin_url  # noqa: F401
 from app_support.files_stack import KEYS, FileService, Nginx, file_service, nginx
+from app_support.postgres import create_database
 from app_support.world import World, build_world
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -45,9 +47,11 @@ def make_env(root: Path, **extra: str) -> dict[str, str]:
     }
 
 
-def prepare(root: Path, files_dir: Path | None = None) -> tuple[FastAPI, World]:
-    """A migrated SQLite database with the test world, its files under `files_dir`."""
-    url = make_env(root)["DATABASE_URL"]
+def prepare(
+    root: Path, files_dir: Path | None = None, url: str | None = None
+) -> tuple[FastAPI, World]:
+    """A migrated database (SQLite unless `url`) with the test world, files under `files_dir`."""
+    url = url or make_env(root)["DATABASE_URL"]
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
@@ -55,11 +59,15 @@ def prepare(root: Path, files_dir: Path | None = None) -> tuple[FastAPI, World]:
     return app, build_world(app)
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def stack(request, tmp_path_factory):
+    """The service and nginx on a world in SQLite, then in PostgreSQL (one database each)."""
     root = tmp_path_factory.mktemp("files")
     env = make_env(root, EYESHOTS_FILES_MAX_UPLOAD_BYTES=str(256 * 1024**2))
-    app, world = prepare(root)
+    if request.param == "postgresql":
+        name = "files_" + request.module.__name__.rsplit(".", 1)[-1]
+        env["DATABASE_URL"] = create_database(request.getfixturevalue("postgres_admin_url"), name)
+    app, world = prepare(root, url=env["DATABASE_URL"])
     with file_service(env, root / "service.log") as service:
         upstream = service.url.removeprefix("http://")
         with nginx(upstream, root / "files", root / "nginx") as proxy:

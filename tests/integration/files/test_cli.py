@@ -56,3 +56,11 @@ def test_serve_without_keys_is_a_one_line_error(tmp_path):
                        "EYESHOTS_FILE_TOKEN_KEYS": "", "EYESHOTS_FILE_TOKEN_KEYS_FILE": ""},
                        timeout=60)  # fmt: skip
     assert "no file token keys" in missing.stderr
+
+
+def test_verify_with_an_unreachable_database_is_a_one_line_error(tmp_path):
+    env = {**make_env(tmp_path), "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+    done = eyeshots("files", "verify", env=env, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip().startswith("Error: cannot read the database (")
+    assert len(done.stderr.strip().splitlines()) == 1

@@ -85,7 +85,8 @@ def test_termination_and_other_users(stack):
     assert patch(stack, location, token, 0, PNG[:100]).status_code == 204
     # another member of the project cannot touch this user's upload
     other = upload_token(stack.world, "pm")
-    assert httpx.head(stack.nginx.url + location, headers=headers(other)).status_code == 403
+    refused = httpx.head(stack.nginx.url + location, headers=headers(other))
+    assert refused.status_code == 403 and refused.headers["tus-resumable"] == "1.0.0"
     assert httpx.delete(stack.nginx.url + location, headers=headers(other)).status_code == 403
     assert httpx.delete(stack.nginx.url + location, headers=headers(token)).status_code == 204
     assert httpx.head(stack.nginx.url + location, headers=headers(token)).status_code == 404
@@ -103,6 +104,9 @@ def test_protocol_errors(stack):
     wrong_type = httpx.patch(stack.nginx.url + location, content=b"x", headers=headers(
         token, **{"Upload-Offset": "0", "Content-Type": "application/octet-stream"}))  # fmt: skip
     assert wrong_type.status_code == 415
+    no_offset = httpx.patch(stack.nginx.url + location, content=b"x",
+                            headers=headers(token, **{"Content-Type": OCTETS}))  # fmt: skip
+    assert no_offset.status_code == 400 and "Upload-Offset" in no_offset.json()["detail"]
     # more bytes than announced: refused, and none of them kept
     assert patch(stack, location, token, 0, PNG[:20]).status_code == 400
     head = httpx.head(stack.nginx.url + location, headers=headers(token))
