@@ -31,12 +31,13 @@ from app.core.file_tokens import KeyRing
 from app.core.settings import Settings, get_settings
 from app.files import access
 from app.files.errors import Refused, denied, disk_full, over_quota, too_large
-from app.files.names import BadName, clean_name, content_disposition
+from app.files.names import BadName, clean_name
 from app.files.receive import Disconnected, fsync, receive
 from app.files.sniff import SNIFF_BYTES, sniff
 from app.files.uploads import Upload, UploadStore
 from app.models import File, Project, User
 from app.storage.base import Storage, StoredObject
+from app.storage.disposition import content_disposition
 from app.storage.factory import storage_from_settings
 
 TUS_VERSION = "1.0.0"
@@ -196,7 +197,9 @@ async def download(request: Request) -> Response:
     )
     headers |= {
         "X-Accel-Redirect": internal,
-        "Content-Disposition": content_disposition(found.name, inline),
+        "Content-Disposition": content_disposition(
+            found.name, "inline" if inline else "attachment"
+        ),
     }
     return Response(b"", media_type=found.content_type, headers=headers)
 

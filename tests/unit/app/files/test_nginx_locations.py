@@ -6,15 +6,15 @@ from __future__ import annotations
 import re
 
 from app.core.settings import Settings
-from provision.inventory import read_yaml
-from provision.paths import ROLES_DIR
+from provision.inventory import resolve, role_defaults
 from provision.templating import render
 
 
 def variables(**overrides: object) -> dict[str, object]:
-    return {**read_yaml(ROLES_DIR / "tls" / "defaults" / "main.yml"),
-            **read_yaml(ROLES_DIR / "nginx" / "defaults" / "main.yml"),
-            "tls_ocsp_stapling": False, **overrides}  # fmt: skip
+    """Every role's defaults, resolved as for a host, plus `overrides`."""
+    merged, origins = role_defaults()
+    merged["inventory_hostname"] = "vps1"
+    return {**resolve(merged, origins), "tls_ocsp_stapling": False, **overrides}
 
 
 def test_locations_are_in_the_https_server_only_with_an_upstream():
