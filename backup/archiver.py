@@ -340,7 +340,7 @@ class Archiver:
         if chunker is None:
             chunker = self._local.chunker = Chunker(self.repo.polynomial)  # not thread-safe
         out = []
-        for chunk in chunker.chunks(path, MIN_SIZE):
+        for chunk in chunker.chunks(path):
             result = self.writer.process(DATA, chunk)
             self.writer.accept(DATA, result)
             out.append((result[0], result[3]))

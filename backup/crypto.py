@@ -11,6 +11,7 @@ import hmac
 import os
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 
 from cryptography.hazmat.primitives import poly1305
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -54,26 +55,37 @@ class Key:
             raise CryptoError("master key has wrong length")
         return key
 
+    @cached_property
+    def _aes(self) -> algorithms.AES:
+        return algorithms.AES(self.encrypt)
+
     def _mac(self, iv: bytes, ciphertext: bytes | memoryview) -> bytes:
         # Poly1305-AES: the one-time key s is AES-128_k(nonce); cryptography clamps r itself.
         # ECB is stateless per block, so one context per thread and key serves every nonce.
-        cache = _ecb.__dict__.setdefault("contexts", {})
-        enc = cache.get(self.mac_k)
-        if enc is None:
-            enc = cache[self.mac_k] = Cipher(algorithms.AES(self.mac_k), modes.ECB()).encryptor()
+        try:
+            enc = _ecb.contexts[self.mac_k]
+        except (AttributeError, KeyError):
+            if not hasattr(_ecb, "contexts"):
+                _ecb.contexts = {}
+            enc = _ecb.contexts[self.mac_k] = Cipher(
+                algorithms.AES(self.mac_k), modes.ECB()
+            ).encryptor()
         return poly1305.Poly1305.generate_tag(self.mac_r + enc.update(iv), ciphertext)
 
-    def seal(self, plaintext: bytes | bytearray | memoryview) -> bytes:
+    def seal_buffer(self, plaintext: bytes | bytearray | memoryview) -> bytearray:
+        """IV || ciphertext || MAC in one new buffer (no copy into an immutable bytes)."""
         iv = os.urandom(IV_SIZE)
-        out = bytearray(IV_SIZE + len(plaintext) + MAC_SIZE)
+        n = len(plaintext)
+        out = bytearray(IV_SIZE + n + MAC_SIZE)
         out[:IV_SIZE] = iv
-        enc = Cipher(algorithms.AES(self.encrypt), modes.CTR(iv)).encryptor()
         view = memoryview(out)
-        if plaintext:
-            enc.update_into(plaintext, view[IV_SIZE:])
-        ct = view[IV_SIZE : IV_SIZE + len(plaintext)]
-        out[IV_SIZE + len(plaintext) :] = self._mac(iv, ct)
-        return bytes(out)
+        if n:
+            Cipher(self._aes, modes.CTR(iv)).encryptor().update_into(plaintext, view[IV_SIZE:])
+        out[IV_SIZE + n :] = self._mac(iv, view[IV_SIZE : IV_SIZE + n])
+        return out
+
+    def seal(self, plaintext: bytes | bytearray | memoryview) -> bytes:
+        return bytes(self.seal_buffer(plaintext))
 
     def open(self, data: bytes | bytearray | memoryview) -> bytes:
         if len(data) < OVERHEAD:
@@ -83,7 +95,7 @@ class Key:
         ct = view[IV_SIZE:-MAC_SIZE]
         if not hmac.compare_digest(self._mac(iv, ct), bytes(view[-MAC_SIZE:])):
             raise CryptoError("ciphertext verification failed")
-        dec = Cipher(algorithms.AES(self.encrypt), modes.CTR(iv)).decryptor()
+        dec = Cipher(self._aes, modes.CTR(iv)).decryptor()
         return dec.update(ct) + dec.finalize()
 
 

@@ -38,14 +38,16 @@ class Blob:
         return self.uncompressed_length or self.length - OVERHEAD
 
 
-def seal_blob(key: Key, plaintext: bytes | memoryview, compress: bool = True) -> tuple[bytes, int]:
+def seal_blob(
+    key: Key, plaintext: bytes | memoryview, compress: bool = True
+) -> tuple[bytearray, int]:
     """Encrypt one blob; returns (sealed bytes, uncompressed length or 0 if stored plain)."""
     if compress and len(plaintext):
         packed = compression.compress(plaintext)
         # incompressible data is kept plain: same validity, cheaper to restore
         if len(packed) < len(plaintext):
-            return key.seal(packed), len(plaintext)
-    return key.seal(plaintext), 0
+            return key.seal_buffer(packed), len(plaintext)
+    return key.seal_buffer(plaintext), 0
 
 
 def open_blob(key: Key, blob: Blob, sealed: bytes | memoryview, verify: bool = True) -> bytes:
@@ -65,14 +67,16 @@ class PackBuilder:
 
     def __init__(self, key: Key) -> None:
         self.key = key
-        self.parts: list[bytes] = []
+        self.parts: list[bytes | bytearray] = []
         self.size = 0
         self.blobs: list[Blob] = []
 
     def __len__(self) -> int:
         return self.size
 
-    def add(self, blob_id: bytes, btype: str, sealed: bytes, uncompressed_length: int) -> None:
+    def add(
+        self, blob_id: bytes, btype: str, sealed: bytes | bytearray, uncompressed_length: int
+    ) -> None:
         self.blobs.append(Blob(blob_id, btype, self.size, len(sealed), uncompressed_length))
         self.parts.append(sealed)
         self.size += len(sealed)

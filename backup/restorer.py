@@ -96,12 +96,15 @@ class Restorer:
     ) -> RestoreResult:
         self.hash_blobs = verify
         target_b = os.fsencode(os.path.abspath(target))
-        os.makedirs(target_b, exist_ok=True)
         incs = [os.fsencode(i.rstrip("/")) for i in includes or []]
         incs = [i if i.startswith(b"/") else b"/" + i for i in incs]
         dirs: list[tuple[bytes, dict]] = []
         files: list[tuple[bytes, dict]] = []
-        for path, node in self._select(bytes.fromhex(snapshot["tree"]), b"", incs):
+        selected = list(self._select(bytes.fromhex(snapshot["tree"]), b"", incs))
+        # a deferred repository lock is confirmed here, before anything is written
+        self.repo.check_guards()
+        os.makedirs(target_b, exist_ok=True)
+        for path, node in selected:
             dest = target_b + path
             ntype = node.get("type")
             try:

@@ -27,7 +27,7 @@ INDEX_EVERY_PACKS = 64
 MAX_PENDING_UPLOADS = 3
 
 # (blob id, sealed bytes or None when already stored, uncompressed length, plaintext size)
-Sealed = tuple[bytes, bytes | None, int, int]
+Sealed = tuple[bytes, bytes | bytearray | None, int, int]
 
 
 class BlobWriter:
@@ -164,7 +164,11 @@ class BlobWriter:
         return out
 
     def save_sync(self, btype: str, data: bytes) -> bytes:
-        return self.save(btype, data).result()[0]
+        # in the calling thread: a tree is small, and handing it to a worker and waiting
+        # costs more than hashing it (unchanged trees are never even sealed)
+        result = self.process(btype, data)
+        self.accept(btype, result)
+        return result[0]
 
     def _drain_one_sealed(self) -> None:
         btype, fut = self._sealing.popleft()
