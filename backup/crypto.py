@@ -95,8 +95,8 @@ class Key:
         ct = view[IV_SIZE:-MAC_SIZE]
         if not hmac.compare_digest(self._mac(iv, ct), bytes(view[-MAC_SIZE:])):
             raise CryptoError("ciphertext verification failed")
-        dec = Cipher(self._aes, modes.CTR(iv)).decryptor()
-        return dec.update(ct) + dec.finalize()
+        # CTR is a stream mode: update() returns everything, finalize() nothing (no copy)
+        return Cipher(self._aes, modes.CTR(iv)).decryptor().update(ct)
 
 
 @dataclass(frozen=True)

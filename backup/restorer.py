@@ -173,8 +173,9 @@ class Restorer:
         for n, (dest, node) in enumerate(files):
             try:
                 # start from nothing: workers then create the file and write at offsets
-                if os.path.lexists(dest):
-                    os.unlink(dest)
+                os.unlink(dest)
+            except FileNotFoundError:
+                pass
             except OSError as e:
                 failed[n] = str(e)
                 continue
@@ -189,7 +190,27 @@ class Restorer:
                 offset += loc.uncompressed_length or loc.length - OVERHEAD
             sizes[n] = offset
 
+        # a file's metadata is set by the worker that writes its last pack, so the metadata
+        # syscalls overlap the remaining packs' reads and writes
+        packs_left: Counter[int] = Counter()
+        for entries in plan.values():
+            packs_left.update({e[2] for e in entries})
+        left_lock = threading.Lock()
+
         def restore_pack(item: tuple[str, list]) -> None:
+            try:
+                write_pack(item)
+            finally:
+                with left_lock:
+                    ready = []
+                    for n in {e[2] for e in item[1]}:
+                        packs_left[n] -= 1
+                        if not packs_left[n]:
+                            ready.append(n)
+                for n in ready:
+                    finish(n)
+
+        def write_pack(item: tuple[str, list]) -> None:
             pack_id, entries = item
             entries.sort(key=lambda e: e[1].offset)
             lo = entries[0][1].offset
@@ -231,9 +252,6 @@ class Restorer:
                 finally:
                     os.close(fd)
 
-        with ThreadPoolExecutor(self.workers) as pool:
-            list(pool.map(restore_pack, plan.items()))
-
         def finish(n: int) -> None:
             dest, node = files[n]
             if n in failed:
@@ -252,9 +270,11 @@ class Restorer:
             except Exception as e:  # noqa: BLE001 - one bad file must not stop the others
                 self._error(dest, e)
 
-        # metadata syscalls overlap across threads too
         with ThreadPoolExecutor(self.workers) as pool:
-            list(pool.map(finish, range(len(files)), chunksize=64))
+            list(pool.map(restore_pack, plan.items()))
+            # files in no pack: empty ones, and those that failed before any blob was planned
+            rest = [n for n in range(len(files)) if n not in packs_left]
+            list(pool.map(finish, rest, chunksize=64))
 
     def _verify(self, dest: bytes, node: dict) -> None:
         with open(dest, "rb") as f:
