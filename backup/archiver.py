@@ -75,6 +75,9 @@ class _PendingTree:
     """A directory whose file contents (or subtrees) may still be in the works."""
 
     nodes: list[dict]
+    # the same directory in the parent snapshot: reused as is when nothing in it changed
+    parent_id: bytes | None = None
+    parent_nodes: list[dict] | None = None
     id: bytes | None = None
 
 
@@ -198,13 +201,17 @@ class Archiver:
             return {}
         return {node_name(n): n for n in self.repo.load_tree(tree_id).get("nodes") or []}
 
-    def _save_tree(self, nodes: list[dict]) -> _PendingTree:
+    def _save_tree(
+        self, nodes: list[dict], parent_tree: bytes | None, previous: dict[bytes, dict]
+    ) -> _PendingTree:
         """Queue a directory's tree; it is saved once its files are stored (see _finish_trees).
 
         Not waiting here keeps the walk going while the workers read and seal: waiting for
         each directory's files before scanning the next one left the workers idle in turn.
         """
         tree = _PendingTree(nodes)
+        if previous:
+            tree.parent_id, tree.parent_nodes = parent_tree, list(previous.values())
         self._trees.append(tree)
         self._finish_trees(keep=MAX_PENDING_TREES)
         return tree
@@ -218,7 +225,7 @@ class Archiver:
                     return
                 self._submit_batch()  # its small files may still sit in the unsent batch
             self._trees.popleft()
-            tree.id = self._store_tree(tree.nodes)
+            tree.id = self._store_tree(tree)
 
     @staticmethod
     def _ready(tree: _PendingTree) -> bool:
@@ -234,9 +241,9 @@ class Archiver:
                     break  # a finished node: hex IDs only
         return True
 
-    def _store_tree(self, nodes: list[dict]) -> bytes:
+    def _store_tree(self, tree: _PendingTree) -> bytes:
         kept = []
-        for node in nodes:
+        for node in tree.nodes:
             sub = node.get("subtree")
             if isinstance(sub, _PendingTree):
                 assert sub.id is not None  # post-order: saved before its parent
@@ -266,9 +273,12 @@ class Archiver:
                     node.pop("size", None)
                     node["content"] = []
             kept.append(node)
-        nodes = kept
         self.summary.dirs += 1
-        return self.writer.save_sync(TREE, encode_tree(nodes))
+        if tree.parent_id is not None and kept == tree.parent_nodes:
+            # unchanged directory (same entries, same metadata, atimes included): the parent
+            # snapshot's tree says exactly this; comparing is far cheaper than encoding
+            return tree.parent_id
+        return self.writer.save_sync(TREE, encode_tree(kept))
 
     def _save_virtual(
         self, prefix: bytes, children: dict, parent_tree: bytes | None
@@ -286,7 +296,7 @@ class Archiver:
                 node["subtree"] = self._save_virtual(full, sub, prev_sub)
             if node is not None:
                 nodes.append(node)
-        return self._save_tree(nodes)
+        return self._save_tree(nodes, parent_tree, previous)
 
     def _entry(
         self, path: bytes, name: bytes, st: os.stat_result, prev: dict | None
@@ -334,7 +344,7 @@ class Archiver:
                 continue
             if node is not None:
                 nodes.append(node)
-        return self._save_tree(nodes)
+        return self._save_tree(nodes, parent_tree, previous)
 
     # --- files ----------------------------------------------------------------------------
 

@@ -120,7 +120,18 @@ def derive_key(password: bytes, salt: bytes, params: KDFParams) -> Key:
         raise CryptoError(f"scrypt salt must be {SALT_SIZE} bytes, got {len(salt)}")
     # OpenSSL's default 32 MiB cap is below restic's N=32768 r=8
     maxmem = 128 * params.r * params.n * 2 + 64 * 1024 * 1024
-    raw = hashlib.scrypt(
-        password, salt=salt, n=params.n, r=params.r, p=params.p, maxmem=maxmem, dklen=64
-    )
+    # imported here: the CLI derives the key in a thread while the main thread imports
+    from nacl.bindings import crypto_pwhash_scryptsalsa208sha256_ll
+    from nacl.exceptions import CryptoError as NaclError
+
+    try:
+        # libsodium's SIMD scrypt is ~20 % faster than OpenSSL's and, through cffi, releases
+        # the GIL too; opening a repository spends most of its time here
+        raw = crypto_pwhash_scryptsalsa208sha256_ll(
+            password, salt, params.n, params.r, params.p, dklen=64, maxmem=maxmem
+        )
+    except (NaclError, ValueError):  # parameters libsodium refuses: OpenSSL takes any valid
+        raw = hashlib.scrypt(
+            password, salt=salt, n=params.n, r=params.r, p=params.p, maxmem=maxmem, dklen=64
+        )
     return Key(raw[:32], raw[32:48], raw[48:64])
