@@ -53,6 +53,8 @@ class Summary:
 BATCH_FILES = 64
 BATCH_BYTES = 8 * 1024 * 1024
 MAX_BATCHES_IN_FLIGHT = 8
+# chunks of one large file being sealed at once
+CHUNKS_IN_FLIGHT = 3
 # directories scanned but not yet saved: the walk runs ahead of the workers by this much
 MAX_PENDING_TREES = 256
 
@@ -401,15 +403,23 @@ class Archiver:
             self._batches.popleft()
 
     def _chunk_file(self, path: bytes) -> list[tuple[bytes, int]]:
-        """Chunk, hash, seal and pack a large file, all in one of the file threads."""
+        """Read and cut a large file here; its chunks are hashed, sealed and packed by the
+        seal workers, so a few big files still keep every core busy."""
         chunker = getattr(self._local, "chunker", None)
         if chunker is None:
             chunker = self._local.chunker = Chunker(self.repo.polynomial)  # not thread-safe
-        out = []
-        for chunk in chunker.chunks(path):
-            result = self.writer.process(DATA, chunk)
-            self.writer.accept(DATA, result)
-            out.append((result[0], result[3]))
+        out: list[tuple[bytes, int]] = []
+        pending: deque[Future] = deque()
+        try:
+            for chunk in chunker.chunks(path):
+                pending.append(self.writer.save_blob(DATA, chunk))
+                # each chunk pins its read window: bound the memory per file
+                while len(pending) > CHUNKS_IN_FLIGHT:
+                    out.append(pending.popleft().result())
+        finally:
+            for fut in pending:
+                r = fut.result()  # also on a read error: nothing may still use the windows
+                out.append(r)
         return out
 
     def _error(self, path: bytes, err: OSError) -> None:

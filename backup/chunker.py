@@ -15,6 +15,7 @@ stream reader's: a cut is searched only with at least MAX_SIZE bytes ahead, or a
 
 from __future__ import annotations
 
+import mmap
 import os
 from collections.abc import Iterator
 
@@ -23,7 +24,7 @@ from pyfastcdc import FastCDC
 MIN_SIZE = 512 * 1024
 AVG_SIZE = 1024 * 1024  # FastCDC's real mean is avg + min, ~1.5 MiB like restic's
 MAX_SIZE = 8 * 1024 * 1024
-WINDOW = 3 * MAX_SIZE
+WINDOW = 2 * MAX_SIZE
 
 
 class Chunker:
@@ -39,8 +40,9 @@ class Chunker:
             while True:
                 # size the window to the file (+1 to see its end), so small files stay small
                 size = max(len(carry) + 1, min(WINDOW, len(carry) + expected - done + 1))
-                buf = bytearray(size)
-                view = memoryview(buf)
+                # anonymous memory: pages are zeroed by the kernel inside read(), without the
+                # GIL, where bytearray(size) would memset the whole window holding it
+                view = memoryview(mmap.mmap(-1, size))
                 n = len(carry)
                 view[:n] = carry
                 eof = False

@@ -72,20 +72,15 @@ class Key:
             ).encryptor()
         return poly1305.Poly1305.generate_tag(self.mac_r + enc.update(iv), ciphertext)
 
-    def seal_buffer(self, plaintext: bytes | bytearray | memoryview) -> bytearray:
-        """IV || ciphertext || MAC in one new buffer (no copy into an immutable bytes)."""
+    def seal_parts(self, plaintext: bytes | bytearray | memoryview) -> tuple[bytes, ...]:
+        """IV, ciphertext and MAC as separate pieces: written one after the other they are
+        the sealed object. No zero-filled buffer, no copy (a pack joins them once)."""
         iv = os.urandom(IV_SIZE)
-        n = len(plaintext)
-        out = bytearray(IV_SIZE + n + MAC_SIZE)
-        out[:IV_SIZE] = iv
-        view = memoryview(out)
-        if n:
-            Cipher(self._aes, modes.CTR(iv)).encryptor().update_into(plaintext, view[IV_SIZE:])
-        out[IV_SIZE + n :] = self._mac(iv, view[IV_SIZE : IV_SIZE + n])
-        return out
+        ct = Cipher(self._aes, modes.CTR(iv)).encryptor().update(plaintext) if plaintext else b""
+        return iv, ct, self._mac(iv, ct)
 
     def seal(self, plaintext: bytes | bytearray | memoryview) -> bytes:
-        return bytes(self.seal_buffer(plaintext))
+        return b"".join(self.seal_parts(plaintext))
 
     def open(self, data: bytes | bytearray | memoryview) -> bytes:
         if len(data) < OVERHEAD:

@@ -1,7 +1,8 @@
 """Saving blobs: dedup against the index, seal in worker threads, pack, upload, then index.
 
-zstd, SHA-256, AES, Poly1305 and the chunker all release the GIL, so worker threads spread
-the per-blob work over the cores. Sealed blobs may arrive from any thread (`accept`); packs
+zstd, SHA-256 and the chunker's cut search release the GIL, so worker threads spread the
+per-blob work over the cores; large files are cut in their own threads and their chunks
+sealed here too. Sealed blobs may arrive from any thread (`accept`); packs
 are finished and uploaded in their own threads, and each upload is recorded in the index.
 """
 
@@ -26,8 +27,8 @@ INDEX_EVERY_PACKS = 64
 # packs finished but not yet stored: bounds memory while the network is slower than the CPU
 MAX_PENDING_UPLOADS = 3
 
-# (blob id, sealed bytes or None when already stored, uncompressed length, plaintext size)
-Sealed = tuple[bytes, bytes | bytearray | None, int, int]
+# (blob id, sealed pieces or None when already stored, uncompressed length, plaintext size)
+Sealed = tuple[bytes, tuple[bytes, ...] | None, int, int]
 
 
 # like restic: reading a file for a backup should not dirty its inode (where permitted)
@@ -166,6 +167,15 @@ class BlobWriter:
         `data` must not be mutated afterwards.
         """
         return self._queue(btype, self._seal_pool.submit(self.process, btype, data))
+
+    def save_blob(self, btype: str, data: bytes | memoryview) -> Future:
+        """Hash, seal and pack one blob in a worker; the future gives (blob id, size)."""
+        return self._seal_pool.submit(self._save_blob, btype, data)
+
+    def _save_blob(self, btype: str, data: bytes | memoryview) -> tuple[bytes, int]:
+        result = self.process(btype, data)
+        self.accept(btype, result)
+        return result[0], result[3]
 
     def save_small_files(self, files: list[tuple[bytes, int]]) -> Future:
         """Many small files (path, size from stat) in one worker task: each becomes one data
