@@ -8,7 +8,7 @@ import hashlib
 import logging
 import os
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,6 +23,9 @@ from backup.repository import Repository
 from backup.tree import node_name, posix_mode
 
 log = logging.getLogger(__name__)
+
+# descriptors a restore worker keeps open while it spreads one pack over many files
+OPEN_FILES_PER_WORKER = 32
 
 
 @dataclass
@@ -221,35 +224,40 @@ class Restorer:
                 for _, _, n, _ in entries:
                     failed.setdefault(n, f"pack {pack_id}: {e}")
                 return
-            # keep plaintext only for blobs needed more than once here (duplicate files)
-            counts = Counter(e[0] for e in entries)
-            repeats = {blob_id for blob_id, c in counts.items() if c > 1}
-            plain_cache: dict[bytes, bytes] = {}
-            by_file: dict[int, list[tuple[bytes, Location, int]]] = {}
-            for blob_id, loc, n, offset in entries:
-                by_file.setdefault(n, []).append((blob_id, loc, offset))
-            for n, writes in by_file.items():
-                if n in failed:
-                    continue
-                try:
-                    fd = os.open(files[n][0], os.O_WRONLY | os.O_CREAT, 0o600)
-                except OSError as e:
-                    failed.setdefault(n, str(e))
-                    continue
-                try:
-                    for blob_id, loc, offset in writes:
-                        plain = plain_cache.get(blob_id)
-                        if plain is None:
-                            sealed = data[loc.offset - lo : loc.offset - lo + loc.length]
+            # blob by blob in pack order: a blob several files need (duplicates) is decrypted
+            # once and written to each of them right away, never held for later
+            fds: OrderedDict[int, int] = OrderedDict()
+            last_id: bytes | None = None
+            plain: bytes | Exception = b""
+            try:
+                for blob_id, loc, n, offset in entries:
+                    if n in failed:
+                        continue
+                    if blob_id != last_id:
+                        last_id = blob_id
+                        sealed = data[loc.offset - lo : loc.offset - lo + loc.length]
+                        try:
                             plain = open_blob(
                                 self.repo.key, loc.blob(blob_id, DATA), sealed, self.hash_blobs
                             )
-                            if blob_id in repeats:
-                                plain_cache[blob_id] = plain
+                        except Exception as e:  # noqa: BLE001 - fails only its files
+                            plain = e
+                    if isinstance(plain, Exception):
+                        failed.setdefault(n, f"pack {pack_id}: {plain}")
+                        continue
+                    try:
+                        fd = fds.get(n)
+                        if fd is None:
+                            if len(fds) >= OPEN_FILES_PER_WORKER:
+                                os.close(fds.popitem(last=False)[1])
+                            fd = fds[n] = os.open(files[n][0], os.O_WRONLY | os.O_CREAT, 0o600)
+                        else:
+                            fds.move_to_end(n)
                         os.pwrite(fd, plain, offset)
-                except Exception as e:  # noqa: BLE001 - a damaged blob fails only its files
-                    failed.setdefault(n, f"pack {pack_id}: {e}")
-                finally:
+                    except OSError as e:
+                        failed.setdefault(n, str(e))
+            finally:
+                for fd in fds.values():
                     os.close(fd)
 
         def finish(n: int) -> None:
