@@ -53,11 +53,15 @@ class Summary:
 BATCH_FILES = 64
 BATCH_BYTES = 8 * 1024 * 1024
 MAX_BATCHES_IN_FLIGHT = 8
+# chunks of one large file being sealed at once
+CHUNKS_IN_FLIGHT = 3
+# directories scanned but not yet saved: the walk runs ahead of the workers by this much
+MAX_PENDING_TREES = 256
 
 
 @dataclass
 class _Batch:
-    paths: list[bytes] = field(default_factory=list)
+    files: list[tuple[bytes, int]] = field(default_factory=list)  # path, size from stat
     size: int = 0
     future: Future | None = None
 
@@ -66,6 +70,17 @@ class _Batch:
 class _Slot:
     batch: _Batch
     index: int
+
+
+@dataclass
+class _PendingTree:
+    """A directory whose file contents (or subtrees) may still be in the works."""
+
+    nodes: list[dict]
+    # the same directory in the parent snapshot: reused as is when nothing in it changed
+    parent_id: bytes | None = None
+    parent_nodes: list[dict] | None = None
+    id: bytes | None = None
 
 
 class Excluder:
@@ -116,6 +131,8 @@ class Archiver:
         self._file_pool = ThreadPoolExecutor(2, thread_name_prefix="chunk")
         self._batch = _Batch()
         self._batches: deque[Future] = deque()
+        # post-order, so a tree is finished only after every subtree it names
+        self._trees: deque[_PendingTree] = deque()
         self.summary = Summary()
         self._root_devs: set[int] = set()
 
@@ -147,7 +164,10 @@ class Archiver:
         self._root_devs = {os.lstat(p).st_dev for p in abs_paths}
         try:
             layout = _virtual_layout(abs_paths)
-            tree_id = self._save_virtual(b"", layout, parent_tree)
+            root = self._save_virtual(b"", layout, parent_tree)
+            self._finish_trees(keep=0)
+            assert root.id is not None
+            tree_id = root.id
             self.writer.flush()
         finally:
             self._file_pool.shutdown(wait=True, cancel_futures=True)
@@ -183,10 +203,53 @@ class Archiver:
             return {}
         return {node_name(n): n for n in self.repo.load_tree(tree_id).get("nodes") or []}
 
-    def _save_tree(self, nodes: list[dict]) -> bytes:
-        self._submit_batch()  # this directory's small files must be on their way
+    def _save_tree(
+        self, nodes: list[dict], parent_tree: bytes | None, previous: dict[bytes, dict]
+    ) -> _PendingTree:
+        """Queue a directory's tree; it is saved once its files are stored (see _finish_trees).
+
+        Not waiting here keeps the walk going while the workers read and seal: waiting for
+        each directory's files before scanning the next one left the workers idle in turn.
+        """
+        tree = _PendingTree(nodes)
+        if previous:
+            tree.parent_id, tree.parent_nodes = parent_tree, list(previous.values())
+        self._trees.append(tree)
+        self._finish_trees(keep=MAX_PENDING_TREES)
+        return tree
+
+    def _finish_trees(self, keep: int) -> None:
+        """Save queued trees, oldest first: those ready, then more (waiting) down to `keep`."""
+        while self._trees:
+            tree = self._trees[0]
+            if not self._ready(tree):
+                if len(self._trees) <= keep:
+                    return
+                self._submit_batch()  # its small files may still sit in the unsent batch
+            self._trees.popleft()
+            tree.id = self._store_tree(tree)
+
+    @staticmethod
+    def _ready(tree: _PendingTree) -> bool:
+        for node in tree.nodes:
+            for c in node.get("content") or ():
+                if isinstance(c, _Slot):
+                    if c.batch.future is None or not c.batch.future.done():
+                        return False
+                elif isinstance(c, Future):
+                    if not c.done():
+                        return False
+                else:
+                    break  # a finished node: hex IDs only
+        return True
+
+    def _store_tree(self, tree: _PendingTree) -> bytes:
         kept = []
-        for node in nodes:
+        for node in tree.nodes:
+            sub = node.get("subtree")
+            if isinstance(sub, _PendingTree):
+                assert sub.id is not None  # post-order: saved before its parent
+                node["subtree"] = sub.id.hex()
             content = node.get("content")
             if content and isinstance(content[0], Future | _Slot):
                 results: list[tuple[bytes, int]] = []
@@ -212,11 +275,16 @@ class Archiver:
                     node.pop("size", None)
                     node["content"] = []
             kept.append(node)
-        nodes = kept
         self.summary.dirs += 1
-        return self.writer.save_sync(TREE, encode_tree(nodes))
+        if tree.parent_id is not None and kept == tree.parent_nodes:
+            # unchanged directory (same entries, same metadata, atimes included): the parent
+            # snapshot's tree says exactly this; comparing is far cheaper than encoding
+            return tree.parent_id
+        return self.writer.save_sync(TREE, encode_tree(kept))
 
-    def _save_virtual(self, prefix: bytes, children: dict, parent_tree: bytes | None) -> bytes:
+    def _save_virtual(
+        self, prefix: bytes, children: dict, parent_tree: bytes | None
+    ) -> _PendingTree:
         previous = self._parent_nodes(parent_tree)
         nodes = []
         for name, sub in children.items():
@@ -227,10 +295,10 @@ class Archiver:
             else:
                 node = node_from_stat(name, os.stat(full), full)
                 prev_sub = bytes.fromhex(prev["subtree"]) if prev and prev.get("subtree") else None
-                node["subtree"] = self._save_virtual(full, sub, prev_sub).hex()
+                node["subtree"] = self._save_virtual(full, sub, prev_sub)
             if node is not None:
                 nodes.append(node)
-        return self._save_tree(nodes)
+        return self._save_tree(nodes, parent_tree, previous)
 
     def _entry(
         self, path: bytes, name: bytes, st: os.stat_result, prev: dict | None
@@ -247,12 +315,12 @@ class Archiver:
             return None
         if stat.S_ISDIR(st.st_mode):
             prev_sub = bytes.fromhex(prev["subtree"]) if prev and prev.get("subtree") else None
-            node["subtree"] = self._save_dir(path, prev_sub).hex()
+            node["subtree"] = self._save_dir(path, prev_sub)
         elif stat.S_ISREG(st.st_mode):
             node["content"] = self._save_file(path, st, node, prev)
         return node
 
-    def _save_dir(self, path: bytes, parent_tree: bytes | None) -> bytes:
+    def _save_dir(self, path: bytes, parent_tree: bytes | None) -> _PendingTree:
         previous = self._parent_nodes(parent_tree)
         nodes = []
         try:
@@ -278,7 +346,7 @@ class Archiver:
                 continue
             if node is not None:
                 nodes.append(node)
-        return self._save_tree(nodes)
+        return self._save_tree(nodes, parent_tree, previous)
 
     # --- files ----------------------------------------------------------------------------
 
@@ -316,18 +384,18 @@ class Archiver:
 
     def _batch_slot(self, path: bytes, size: int) -> _Slot:
         batch = self._batch
-        batch.paths.append(path)
+        batch.files.append((path, size))
         batch.size += size
-        slot = _Slot(batch, len(batch.paths) - 1)
-        if len(batch.paths) >= BATCH_FILES or batch.size >= BATCH_BYTES:
+        slot = _Slot(batch, len(batch.files) - 1)
+        if len(batch.files) >= BATCH_FILES or batch.size >= BATCH_BYTES:
             self._submit_batch()
         return slot
 
     def _submit_batch(self) -> None:
         batch, self._batch = self._batch, _Batch()
-        if not batch.paths:
+        if not batch.files:
             return
-        batch.future = self.writer.save_small_files(batch.paths)
+        batch.future = self.writer.save_small_files(batch.files)
         self._batches.append(batch.future)
         while len(self._batches) > MAX_BATCHES_IN_FLIGHT:
             self._batches.popleft().result()
@@ -335,15 +403,23 @@ class Archiver:
             self._batches.popleft()
 
     def _chunk_file(self, path: bytes) -> list[tuple[bytes, int]]:
-        """Chunk, hash, seal and pack a large file, all in one of the file threads."""
+        """Read and cut a large file here; its chunks are hashed, sealed and packed by the
+        seal workers, so a few big files still keep every core busy."""
         chunker = getattr(self._local, "chunker", None)
         if chunker is None:
             chunker = self._local.chunker = Chunker(self.repo.polynomial)  # not thread-safe
-        out = []
-        for chunk in chunker.chunks(path, MIN_SIZE):
-            result = self.writer.process(DATA, chunk)
-            self.writer.accept(DATA, result)
-            out.append((result[0], result[3]))
+        out: list[tuple[bytes, int]] = []
+        pending: deque[Future] = deque()
+        try:
+            for chunk in chunker.chunks(path):
+                pending.append(self.writer.save_blob(DATA, chunk))
+                # each chunk pins its read window: bound the memory per file
+                while len(pending) > CHUNKS_IN_FLIGHT:
+                    out.append(pending.popleft().result())
+        finally:
+            for fut in pending:
+                r = fut.result()  # also on a read error: nothing may still use the windows
+                out.append(r)
         return out
 
     def _error(self, path: bytes, err: OSError) -> None:

@@ -36,6 +36,8 @@ class Settings:
         self.password_file = password_file
         self.json = as_json
         self.explicit_name = name
+        self._opening: threading.Thread | None = None
+        self._opened: Repository | BaseException | None = None
 
     @property
     def name(self) -> str:
@@ -74,8 +76,28 @@ class Settings:
             )
         return open_backend(self.repo_url)
 
+    def start_open(self) -> None:
+        """Open the repository in a thread: scrypt releases the GIL, so the key derivation
+        overlaps the imports that follow. `open()` returns (or raises) its outcome."""
+
+        def opener() -> None:
+            try:
+                self._opened = Repository.open(self.backend(), self.password())
+            except BaseException as e:  # noqa: BLE001 - handed to whoever calls open()
+                self._opened = e
+
+        self._opening = threading.Thread(target=opener, name="open-repository", daemon=True)
+        self._opening.start()
+
     def open(self) -> Repository:
-        return Repository.open(self.backend(), self.password())
+        if self._opening is None:
+            return Repository.open(self.backend(), self.password())
+        self._opening.join()
+        self._opening, opened, self._opened = None, self._opened, None
+        if isinstance(opened, BaseException):
+            raise opened
+        assert opened is not None
+        return opened
 
 
 def emit(settings: Settings, data: Any, text: str | Callable[[], str]) -> None:
@@ -243,10 +265,9 @@ def run(
     **keep: Any,
 ) -> None:
     """Back up: databases (consistent copies) and directories, then retention and checks."""
-    from backup.backends.base import FileType
-    from backup.job import JobConfig, run_job
-
     if init_missing:
+        from backup.backends.base import FileType
+
         backend = s.backend()
         if not backend.exists(FileType.CONFIG, ""):
             repo = Repository.init(backend, s.password())
@@ -255,6 +276,8 @@ def run(
                 {"message_type": "initialized", "id": repo.config["id"], "repository": s.repo_url},
                 f"created repository {repo.config['id'][:10]} at {s.repo_url}",
             )
+    s.start_open()
+    from backup.job import JobConfig, run_job
 
     cfg = JobConfig(
         paths=[*files, *paths],
@@ -378,13 +401,16 @@ def restore(
     s: Settings, snapshot: str, target: str, include: tuple[str, ...], verify: bool
 ) -> None:
     """Restore a snapshot (or some paths of it) with its metadata."""
+    s.start_open()
     from backup.locks import Lock
     from backup.progress import Progress
     from backup.restorer import Restorer, resolve_snapshot
 
     repo = s.open()
-    repo.load_index()
-    with Lock(repo):
+    # the index and trees load while the lock waits for other lockers; files are written
+    # only after it is confirmed (the restorer checks the repository's guards first)
+    with Lock(repo, defer_check=True):
+        repo.load_index()
         sid, snap = resolve_snapshot(repo, snapshot)
         progress = Progress(enabled=not s.json)
         result = Restorer(repo, progress=progress).restore(snap, target, list(include), verify)

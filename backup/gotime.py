@@ -21,15 +21,22 @@ def _offset(quarter_hour: int) -> int:
 def format_ns(ns: int, utc: bool = False) -> str:
     """Format epoch nanoseconds as Go's time.RFC3339Nano in the local zone (trailing zeros cut)."""
     seconds, frac = divmod(ns, 1_000_000_000)
+    text, zone = _second(seconds, utc)
+    if frac:
+        return f"{text}.{frac:09d}".rstrip("0") + zone
+    return text + zone
+
+
+@lru_cache(maxsize=65536)
+def _second(seconds: int, utc: bool) -> tuple[str, str]:
+    # a tree walk formats three times per file, mostly within the same few seconds
     offset = 0 if utc else _offset(seconds // 900)
     text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds + offset))
-    if frac:
-        text += "." + f"{frac:09d}".rstrip("0")
     if offset == 0:
-        return text + "Z"  # Go writes Z for a zero offset, whatever the zone
+        return text, "Z"  # Go writes Z for a zero offset, whatever the zone
     sign = "+" if offset > 0 else "-"
     offset = abs(offset)
-    return f"{text}{sign}{offset // 3600:02d}:{offset % 3600 // 60:02d}"
+    return text, f"{sign}{offset // 3600:02d}:{offset % 3600 // 60:02d}"
 
 
 def parse_ns(text: str) -> int:

@@ -25,7 +25,6 @@ from backup.backends.base import FileType
 from backup.check import check
 from backup.forget import Policy, apply_policy
 from backup.locks import Lock, remove_locks
-from backup.metrics import BackupRun, extra_metrics_path, write_backup_metrics, write_extra
 from backup.progress import Progress
 from backup.prune import prune
 from backup.repository import Repository
@@ -121,8 +120,9 @@ def run_job(open_repo: Callable[[], Repository], cfg: JobConfig) -> JobResult:
         # a run killed earlier (OOM, reboot) leaves its lock; it would block retention forever.
         # Only provably stale locks go: this host's dead PIDs, or not refreshed for 30 minutes.
         remove_locks(repo)
-        repo.load_index()
-        with Lock(repo):
+        # the index loads (and the tree walk starts) while the lock waits for other lockers
+        with Lock(repo, defer_check=True):
+            repo.load_index()
             archiver = Archiver(
                 repo, cfg.excludes, cfg.one_file_system, progress=Progress(enabled=cfg.progress)
             )
@@ -176,6 +176,9 @@ def run_job(open_repo: Callable[[], Repository], cfg: JobConfig) -> JobResult:
 def _write_job_metrics(
     cfg: JobConfig, started: float, result: JobResult, ok: bool, state: dict
 ) -> None:
+    # imported here: the metrics code pulls in the exporter's collectors (~0.1 s at startup)
+    from backup.metrics import BackupRun, extra_metrics_path, write_backup_metrics, write_extra
+
     assert cfg.textfile_dir
     Path(cfg.textfile_dir).mkdir(parents=True, exist_ok=True)
     run = BackupRun(
@@ -248,8 +251,8 @@ def restore_drill(
     errors: list[str] = []
     sqlite_ok: list[str] = []
     try:
-        repo.load_index()
-        with Lock(repo):
+        with Lock(repo, defer_check=True):
+            repo.load_index()
             sid, snap = resolve_snapshot(repo, snapshot)
             res = Restorer(repo).restore(snap, str(target), verify=True)
         errors += res.errors
@@ -273,6 +276,8 @@ def restore_drill(
         if not keep:
             shutil.rmtree(target, ignore_errors=True)
     if textfile_dir:
+        from backup.metrics import extra_metrics_path, write_extra
+
         write_extra(
             extra_metrics_path(textfile_dir, name, "drill"),
             name,

@@ -102,12 +102,25 @@ def remove_locks(repo: Repository, all_locks: bool = False) -> list[str]:
 
 class Lock:
     def __init__(
-        self, repo: Repository, exclusive: bool = False, refresh: float = REFRESH_INTERVAL
+        self,
+        repo: Repository,
+        exclusive: bool = False,
+        refresh: float = REFRESH_INTERVAL,
+        defer_check: bool = False,
     ):
+        """`defer_check`: return right after writing the lock file; the wait and the look at
+        other locks happen on the first guarded write (or `confirm()`), so reading and
+        processing overlap restic's 200 ms wait while nothing reaches the repository unchecked.
+        """
         self.repo = repo
         self.exclusive = exclusive
         self.refresh_interval = refresh
+        self.defer_check = defer_check
         self.id: str | None = None
+        self._written_at = 0.0
+        self._confirmed = False
+        self._conflict: BaseException | None = None
+        self._confirm_mutex = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._mutex = threading.Lock()
@@ -129,23 +142,37 @@ class Lock:
 
     def acquire(self) -> Lock:
         self.id = self.repo.save_unpacked(FileType.LOCK, self._doc())
-        self.last_refresh = time.monotonic()
-        try:
-            # give concurrent lockers time to write theirs before looking
-            time.sleep(WAIT_BEFORE_CHECK)
-            for other in list_locks(self.repo):
-                if other.id == self.id:
-                    continue
-                if self.exclusive or other.exclusive:
-                    hint = " (stale: run `unlock` to remove it)" if other.stale() else ""
-                    raise LockConflict(f"repository is already locked: {other.describe()}{hint}")
-        except BaseException:
-            self.release()
-            raise
+        self.last_refresh = self._written_at = time.monotonic()
         self.repo.guards.append(self.ensure_valid)
+        if not self.defer_check:
+            self.confirm()
         self._thread = threading.Thread(target=self._refresher, name="lock-refresh", daemon=True)
         self._thread.start()
         return self
+
+    def confirm(self) -> None:
+        """Wait out the time concurrent lockers get to write theirs, then look (once)."""
+        with self._confirm_mutex:
+            if self._conflict is not None:
+                raise self._conflict
+            if self._confirmed:
+                return
+            try:
+                # give concurrent lockers time to write theirs before looking
+                time.sleep(max(0.0, self._written_at + WAIT_BEFORE_CHECK - time.monotonic()))
+                for other in list_locks(self.repo):
+                    if other.id == self.id:
+                        continue
+                    if self.exclusive or other.exclusive:
+                        hint = " (stale: run `unlock` to remove it)" if other.stale() else ""
+                        raise LockConflict(
+                            f"repository is already locked: {other.describe()}{hint}"
+                        )
+            except BaseException as e:
+                self._conflict = e
+                self.release()
+                raise
+            self._confirmed = True
 
     def _refresher(self) -> None:
         while not self._stop.wait(self.refresh_interval):
@@ -168,6 +195,8 @@ class Lock:
 
     def ensure_valid(self) -> None:
         """Refuse further writes once the lock may look stale to others (restic >= 0.16)."""
+        if not self._confirmed:
+            self.confirm()
         if time.monotonic() - self.last_refresh > STALE_AFTER - REFRESH_INTERVAL:
             raise LockLost(
                 "the repository lock could not be refreshed for too long; stopping before "

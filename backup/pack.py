@@ -38,14 +38,16 @@ class Blob:
         return self.uncompressed_length or self.length - OVERHEAD
 
 
-def seal_blob(key: Key, plaintext: bytes | memoryview, compress: bool = True) -> tuple[bytes, int]:
-    """Encrypt one blob; returns (sealed bytes, uncompressed length or 0 if stored plain)."""
+def seal_blob(
+    key: Key, plaintext: bytes | memoryview, compress: bool = True
+) -> tuple[tuple[bytes, ...], int]:
+    """Encrypt one blob; returns (sealed pieces, uncompressed length or 0 if stored plain)."""
     if compress and len(plaintext):
         packed = compression.compress(plaintext)
         # incompressible data is kept plain: same validity, cheaper to restore
         if len(packed) < len(plaintext):
-            return key.seal(packed), len(plaintext)
-    return key.seal(plaintext), 0
+            return key.seal_parts(packed), len(plaintext)
+    return key.seal_parts(plaintext), 0
 
 
 def open_blob(key: Key, blob: Blob, sealed: bytes | memoryview, verify: bool = True) -> bytes:
@@ -72,10 +74,20 @@ class PackBuilder:
     def __len__(self) -> int:
         return self.size
 
-    def add(self, blob_id: bytes, btype: str, sealed: bytes, uncompressed_length: int) -> None:
-        self.blobs.append(Blob(blob_id, btype, self.size, len(sealed), uncompressed_length))
-        self.parts.append(sealed)
-        self.size += len(sealed)
+    def add(
+        self,
+        blob_id: bytes,
+        btype: str,
+        sealed: bytes | tuple[bytes, ...],
+        uncompressed_length: int,
+    ) -> None:
+        """`sealed`: one sealed blob, whole or in pieces (IV, ciphertext, MAC)."""
+        if isinstance(sealed, bytes | bytearray | memoryview):
+            sealed = (bytes(sealed),)
+        length = sum(len(p) for p in sealed)
+        self.blobs.append(Blob(blob_id, btype, self.size, length, uncompressed_length))
+        self.parts.extend(sealed)
+        self.size += length
 
     def header_size(self) -> int:
         return sum(ENTRY_COMPRESSED if b.uncompressed_length else ENTRY_PLAIN for b in self.blobs)

@@ -8,7 +8,7 @@ import hashlib
 import logging
 import os
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,6 +23,9 @@ from backup.repository import Repository
 from backup.tree import node_name, posix_mode
 
 log = logging.getLogger(__name__)
+
+# descriptors a restore worker keeps open while it spreads one pack over many files
+OPEN_FILES_PER_WORKER = 32
 
 
 @dataclass
@@ -96,12 +99,15 @@ class Restorer:
     ) -> RestoreResult:
         self.hash_blobs = verify
         target_b = os.fsencode(os.path.abspath(target))
-        os.makedirs(target_b, exist_ok=True)
         incs = [os.fsencode(i.rstrip("/")) for i in includes or []]
         incs = [i if i.startswith(b"/") else b"/" + i for i in incs]
         dirs: list[tuple[bytes, dict]] = []
         files: list[tuple[bytes, dict]] = []
-        for path, node in self._select(bytes.fromhex(snapshot["tree"]), b"", incs):
+        selected = list(self._select(bytes.fromhex(snapshot["tree"]), b"", incs))
+        # a deferred repository lock is confirmed here, before anything is written
+        self.repo.check_guards()
+        os.makedirs(target_b, exist_ok=True)
+        for path, node in selected:
             dest = target_b + path
             ntype = node.get("type")
             try:
@@ -170,8 +176,9 @@ class Restorer:
         for n, (dest, node) in enumerate(files):
             try:
                 # start from nothing: workers then create the file and write at offsets
-                if os.path.lexists(dest):
-                    os.unlink(dest)
+                os.unlink(dest)
+            except FileNotFoundError:
+                pass
             except OSError as e:
                 failed[n] = str(e)
                 continue
@@ -186,7 +193,27 @@ class Restorer:
                 offset += loc.uncompressed_length or loc.length - OVERHEAD
             sizes[n] = offset
 
+        # a file's metadata is set by the worker that writes its last pack, so the metadata
+        # syscalls overlap the remaining packs' reads and writes
+        packs_left: Counter[int] = Counter()
+        for entries in plan.values():
+            packs_left.update({e[2] for e in entries})
+        left_lock = threading.Lock()
+
         def restore_pack(item: tuple[str, list]) -> None:
+            try:
+                write_pack(item)
+            finally:
+                with left_lock:
+                    ready = []
+                    for n in {e[2] for e in item[1]}:
+                        packs_left[n] -= 1
+                        if not packs_left[n]:
+                            ready.append(n)
+                for n in ready:
+                    finish(n)
+
+        def write_pack(item: tuple[str, list]) -> None:
             pack_id, entries = item
             entries.sort(key=lambda e: e[1].offset)
             lo = entries[0][1].offset
@@ -197,39 +224,41 @@ class Restorer:
                 for _, _, n, _ in entries:
                     failed.setdefault(n, f"pack {pack_id}: {e}")
                 return
-            # keep plaintext only for blobs needed more than once here (duplicate files)
-            counts = Counter(e[0] for e in entries)
-            repeats = {blob_id for blob_id, c in counts.items() if c > 1}
-            plain_cache: dict[bytes, bytes] = {}
-            by_file: dict[int, list[tuple[bytes, Location, int]]] = {}
-            for blob_id, loc, n, offset in entries:
-                by_file.setdefault(n, []).append((blob_id, loc, offset))
-            for n, writes in by_file.items():
-                if n in failed:
-                    continue
-                try:
-                    fd = os.open(files[n][0], os.O_WRONLY | os.O_CREAT, 0o600)
-                except OSError as e:
-                    failed.setdefault(n, str(e))
-                    continue
-                try:
-                    for blob_id, loc, offset in writes:
-                        plain = plain_cache.get(blob_id)
-                        if plain is None:
-                            sealed = data[loc.offset - lo : loc.offset - lo + loc.length]
+            # blob by blob in pack order: a blob several files need (duplicates) is decrypted
+            # once and written to each of them right away, never held for later
+            fds: OrderedDict[int, int] = OrderedDict()
+            last_id: bytes | None = None
+            plain: bytes | Exception = b""
+            try:
+                for blob_id, loc, n, offset in entries:
+                    if n in failed:
+                        continue
+                    if blob_id != last_id:
+                        last_id = blob_id
+                        sealed = data[loc.offset - lo : loc.offset - lo + loc.length]
+                        try:
                             plain = open_blob(
                                 self.repo.key, loc.blob(blob_id, DATA), sealed, self.hash_blobs
                             )
-                            if blob_id in repeats:
-                                plain_cache[blob_id] = plain
+                        except Exception as e:  # noqa: BLE001 - fails only its files
+                            plain = e
+                    if isinstance(plain, Exception):
+                        failed.setdefault(n, f"pack {pack_id}: {plain}")
+                        continue
+                    try:
+                        fd = fds.get(n)
+                        if fd is None:
+                            if len(fds) >= OPEN_FILES_PER_WORKER:
+                                os.close(fds.popitem(last=False)[1])
+                            fd = fds[n] = os.open(files[n][0], os.O_WRONLY | os.O_CREAT, 0o600)
+                        else:
+                            fds.move_to_end(n)
                         os.pwrite(fd, plain, offset)
-                except Exception as e:  # noqa: BLE001 - a damaged blob fails only its files
-                    failed.setdefault(n, f"pack {pack_id}: {e}")
-                finally:
+                    except OSError as e:
+                        failed.setdefault(n, str(e))
+            finally:
+                for fd in fds.values():
                     os.close(fd)
-
-        with ThreadPoolExecutor(self.workers) as pool:
-            list(pool.map(restore_pack, plan.items()))
 
         def finish(n: int) -> None:
             dest, node = files[n]
@@ -249,9 +278,11 @@ class Restorer:
             except Exception as e:  # noqa: BLE001 - one bad file must not stop the others
                 self._error(dest, e)
 
-        # metadata syscalls overlap across threads too
         with ThreadPoolExecutor(self.workers) as pool:
-            list(pool.map(finish, range(len(files)), chunksize=64))
+            list(pool.map(restore_pack, plan.items()))
+            # files in no pack: empty ones, and those that failed before any blob was planned
+            rest = [n for n in range(len(files)) if n not in packs_left]
+            list(pool.map(finish, rest, chunksize=64))
 
     def _verify(self, dest: bytes, node: dict) -> None:
         with open(dest, "rb") as f:

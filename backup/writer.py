@@ -1,7 +1,8 @@
 """Saving blobs: dedup against the index, seal in worker threads, pack, upload, then index.
 
-zstd, SHA-256, AES, Poly1305 and the chunker all release the GIL, so worker threads spread
-the per-blob work over the cores. Sealed blobs may arrive from any thread (`accept`); packs
+zstd, SHA-256 and the chunker's cut search release the GIL, so worker threads spread the
+per-blob work over the cores; large files are cut in their own threads and their chunks
+sealed here too. Sealed blobs may arrive from any thread (`accept`); packs
 are finished and uploaded in their own threads, and each upload is recorded in the index.
 """
 
@@ -26,8 +27,33 @@ INDEX_EVERY_PACKS = 64
 # packs finished but not yet stored: bounds memory while the network is slower than the CPU
 MAX_PENDING_UPLOADS = 3
 
-# (blob id, sealed bytes or None when already stored, uncompressed length, plaintext size)
-Sealed = tuple[bytes, bytes | None, int, int]
+# (blob id, sealed pieces or None when already stored, uncompressed length, plaintext size)
+Sealed = tuple[bytes, tuple[bytes, ...] | None, int, int]
+
+
+# like restic: reading a file for a backup should not dirty its inode (where permitted)
+_NOATIME = getattr(os, "O_NOATIME", 0)
+
+
+def read_small(path: bytes | str, size: int) -> bytes:
+    """A whole small file with plain reads: no file object, no buffering layer."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOATIME)
+    except PermissionError:
+        if not _NOATIME:
+            raise
+        fd = os.open(path, os.O_RDONLY)  # O_NOATIME needs ownership: not ours to keep atime
+    try:
+        data = os.read(fd, size + 1)
+        if not data:
+            return data
+        # until read says end of file: it may have grown since stat (or a read came short)
+        parts = [data]
+        while more := os.read(fd, 1 << 20):
+            parts.append(more)
+        return data if len(parts) == 1 else b"".join(parts)
+    finally:
+        os.close(fd)
 
 
 class BlobWriter:
@@ -126,9 +152,8 @@ class BlobWriter:
         finally:
             self._upload_slots.release()
 
-    def _process_file(self, path: bytes | str) -> Sealed:
-        with open(path, "rb") as f:
-            return self.process(DATA, f.read())
+    def _process_file(self, path: bytes | str, size: int) -> Sealed:
+        return self.process(DATA, read_small(path, size))
 
     def _queue(self, btype: str, fut: Future) -> Future:
         self._sealing.append((btype, fut))
@@ -143,19 +168,29 @@ class BlobWriter:
         """
         return self._queue(btype, self._seal_pool.submit(self.process, btype, data))
 
-    def save_small_files(self, paths: list[bytes]) -> Future:
-        """Many small files in one worker task: each becomes one data blob, packed right there.
+    def save_blob(self, btype: str, data: bytes | memoryview) -> Future:
+        """Hash, seal and pack one blob in a worker; the future gives (blob id, size)."""
+        return self._seal_pool.submit(self._save_blob, btype, data)
+
+    def _save_blob(self, btype: str, data: bytes | memoryview) -> tuple[bytes, int]:
+        result = self.process(btype, data)
+        self.accept(btype, result)
+        return result[0], result[3]
+
+    def save_small_files(self, files: list[tuple[bytes, int]]) -> Future:
+        """Many small files (path, size from stat) in one worker task: each becomes one data
+        blob, packed right there.
 
         The future's result has, per path, (blob id, size) or the OSError that reading raised.
         One task per batch instead of per file keeps the feeding thread's overhead small.
         """
-        return self._seal_pool.submit(self._small_batch, paths)
+        return self._seal_pool.submit(self._small_batch, files)
 
-    def _small_batch(self, paths: list[bytes]) -> list[tuple[bytes, int] | OSError]:
+    def _small_batch(self, files: list[tuple[bytes, int]]) -> list[tuple[bytes, int] | OSError]:
         out: list[tuple[bytes, int] | OSError] = []
-        for path in paths:
+        for path, size in files:
             try:
-                result = self._process_file(path)
+                result = self._process_file(path, size)
             except OSError as e:
                 out.append(e)
                 continue
@@ -164,7 +199,11 @@ class BlobWriter:
         return out
 
     def save_sync(self, btype: str, data: bytes) -> bytes:
-        return self.save(btype, data).result()[0]
+        # in the calling thread: a tree is small, and handing it to a worker and waiting
+        # costs more than hashing it (unchanged trees are never even sealed)
+        result = self.process(btype, data)
+        self.accept(btype, result)
+        return result[0]
 
     def _drain_one_sealed(self) -> None:
         btype, fut = self._sealing.popleft()

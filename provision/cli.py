@@ -13,11 +13,7 @@ from importlib.metadata import version
 
 import click
 
-from provision.commands import provision, up
 from provision.errors import OperatorError
-from provision.release.commands import admin_password, deploy, releases, rollback
-from provision.release.status_commands import logs, status
-from provision.sandbox.cli import sandbox
 
 # name -> "module:attribute" of a click command or group, loaded on first use
 LAZY_COMMANDS: dict[str, str] = {
@@ -26,6 +22,17 @@ LAZY_COMMANDS: dict[str, str] = {
     "backup": "backup.cli:cli",
     "monitoring": "monitoring.cli:cli",
     "agent": "provision.release.agent:agent",
+    # the operator's own commands: loaded lazily too, so `eyeshots backup …` on a server does
+    # not pay for importing the provisioning stack
+    "sandbox": "provision.sandbox.cli:sandbox",
+    "provision": "provision.commands:provision",
+    "up": "provision.commands:up",
+    "deploy": "provision.release.commands:deploy",
+    "rollback": "provision.release.commands:rollback",
+    "releases": "provision.release.commands:releases",
+    "admin-password": "provision.release.commands:admin_password",
+    "status": "provision.release.status_commands:status",
+    "logs": "provision.release.status_commands:logs",
 }
 
 
@@ -59,13 +66,6 @@ class LazyGroup(click.Group):
 @click.version_option(version("eyeshots"), prog_name="eyeshots")
 def cli() -> None:
     """Provision, deploy, monitor and back up the Eye Shots platform."""
-
-
-cli.add_command(sandbox)
-cli.add_command(provision)
-cli.add_command(up)
-for command in (deploy, rollback, releases, admin_password, status, logs):
-    cli.add_command(command)
 
 
 def main() -> None:

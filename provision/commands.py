@@ -91,7 +91,7 @@ def provision(inventory_path: str, dry: bool, diff: bool, limit: str | None, ver
     help="Debian/Ubuntu suite for the sandbox image.",
 )
 def up(suite: str) -> None:
-    """Boot the local sandbox VPS and provision it: the whole job on one machine."""
+    """Boot the local sandbox VPS, provision it and deploy the platform: the whole job."""
     started = time.monotonic()
     local = inventories.load(LOCAL_INVENTORY)
     names = sorted(

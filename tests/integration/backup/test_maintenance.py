@@ -226,3 +226,36 @@ def test_prune_refuses_when_needed_packs_are_missing(local_repo, tmp_path):
     with pytest.raises(RepositoryError, match="missing packs"):
         prune(repo)
     assert sorted(os.listdir(repo.backend.root / "index")) == before
+
+
+def test_deferred_lock_check_stops_the_first_write_next_to_an_exclusive_lock(local_repo, dataset):
+    repo, restic = local_repo
+    with Lock(repo, exclusive=True):
+        # returns right after writing its lock file; the walk may start meanwhile
+        lock = Lock(repo, defer_check=True).acquire()
+        repo.load_index()
+        with pytest.raises(LockConflict):
+            Archiver(repo).snapshot([str(dataset)])
+        assert lock.id is None  # released on the conflict
+        assert len(list_locks(repo)) == 1
+        lock.release()
+    # nothing reached the repository: no pack, no index, no snapshot
+    for ftype in (FileType.PACK, FileType.INDEX, FileType.SNAPSHOT):
+        assert repo.list_ids(ftype) == []
+    restic.run("check")
+
+
+def test_unchanged_directories_reuse_the_parent_trees(local_repo, dataset):
+    repo, restic = local_repo
+    snapshot(repo, dataset)
+    # the first backup's reads may move directory atimes (relatime): settle them
+    second = snapshot(repo, dataset)
+    repo.load_index()
+    with Lock(repo):
+        summary = Archiver(repo).snapshot([str(dataset)])
+    assert (summary.data_blobs, summary.tree_blobs) == (0, 0)
+    trees = [
+        repo.load_unpacked(FileType.SNAPSHOT, s)["tree"] for s in (second, summary.snapshot_id)
+    ]
+    assert trees[0] == trees[1]
+    restic.run("check")
