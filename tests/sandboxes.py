@@ -32,6 +32,11 @@ class Sandbox:
         if "input" not in kwargs:
             kwargs["stdin"] = subprocess.DEVNULL
         result = subprocess.run(args, capture_output=True, text=True, timeout=300, **kwargs)
+        if result.returncode == 255 and "Connection timed out" in result.stderr:
+            # Seen once in ~10 CI runs (test_tls_acme, after a full provision): one SYN to the
+            # sandbox unanswered for 10 s. The command never ran, so one more attempt is safe;
+            # the cause is still open (see the session-2 closing note).
+            result = subprocess.run(args, capture_output=True, text=True, timeout=300, **kwargs)
         if check and result.returncode != 0:
             raise AssertionError(
                 f"{command!r} as {user} failed ({result.returncode}): {result.stderr}"
