@@ -22,7 +22,8 @@ health_option = click.option(
 )
 
 
-def _targets(inventory_path: str, limit: str | None) -> list[runner.Target]:
+def inventory_targets(inventory_path: str, limit: str | None) -> list[runner.Target]:
+    """The inventory's hosts (or the one named by --limit), validated and reachable."""
     return runner.targets(inventories.load(inventory_path), limit=limit)
 
 
@@ -51,7 +52,7 @@ def deploy(
     A release that fails its readiness checks is stopped and the previous one keeps serving;
     the command then exits non-zero naming the failed check.
     """
-    for target in _targets(inventory_path, limit):
+    for target in inventory_targets(inventory_path, limit):
         click.echo(f"==> {target.name}: {target.user}@{target.address}", err=True)
         ship.deploy(target, source=source, keep=keep, health_timeout=health_timeout)
 
@@ -62,7 +63,7 @@ def deploy(
 @health_option
 def rollback(inventory_path: str, limit: str | None, health_timeout: float) -> None:
     """Switch back to the previous release (its code; the database keeps its schema)."""
-    for target in _targets(inventory_path, limit):
+    for target in inventory_targets(inventory_path, limit):
         click.echo(f"==> {target.name}: {target.user}@{target.address}", err=True)
         ship.rollback(target, health_timeout=health_timeout)
 
@@ -73,7 +74,7 @@ def rollback(inventory_path: str, limit: str | None, health_timeout: float) -> N
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def releases(inventory_path: str, limit: str | None, as_json: bool) -> None:
     """List the releases installed on each host, newest last."""
-    found = {t.name: ship.releases(t) for t in _targets(inventory_path, limit)}
+    found = {t.name: ship.releases(t) for t in inventory_targets(inventory_path, limit)}
     if as_json:
         click.echo(json.dumps(found, indent=2))
         return
@@ -91,7 +92,7 @@ def releases(inventory_path: str, limit: str | None, as_json: bool) -> None:
 @limit_option
 def admin_password(inventory_path: str, limit: str | None) -> None:
     """Show the first admin's generated password, once (then it is deleted from the server)."""
-    for target in _targets(inventory_path, limit):
+    for target in inventory_targets(inventory_path, limit):
         email, password = ship.admin_password(target).split(" ", 1)
         click.echo(f"{target.name}: sign in as {email} with password {password}")
         click.echo("  (shown once; change it after signing in)")

@@ -13,6 +13,8 @@ HISTORY = ROOT / "history.jsonl"
 WHEELS = ROOT / "wheels"
 NGINX_UPSTREAMS = PurePosixPath("/etc/nginx/eyeshots/upstreams.conf")
 LOCK = PurePosixPath("/run/eyeshots-deploy.lock")
+# the live release's agent: what rollback, releases and status run on the server
+CURRENT_AGENT = CURRENT / "venv" / "bin" / "eyeshots"
 
 
 def release_dir(version: str) -> PurePosixPath:

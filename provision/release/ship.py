@@ -122,7 +122,7 @@ def _discard_if_never_live(remote: Remote, version: str) -> None:
 
 def rollback(target: Target, health_timeout: float = 60.0) -> None:
     with Remote(target) as remote:
-        agent = layout.CURRENT / "venv" / "bin" / "eyeshots"
+        agent = layout.CURRENT_AGENT
         code = remote.stream(f"{agent} agent rollback --health-timeout {health_timeout}")
         if code != 0:
             raise OperatorError(f"{target.name}: rollback failed (see above)", exit_code=1)
@@ -130,7 +130,7 @@ def rollback(target: Target, health_timeout: float = 60.0) -> None:
 
 def releases(target: Target) -> list[dict[str, object]]:
     with Remote(target) as remote:
-        agent = layout.CURRENT / "venv" / "bin" / "eyeshots"
+        agent = layout.CURRENT_AGENT
         found = remote.run(
             f"if [ -x {agent} ]; then {agent} agent releases; else echo '[]'; fi",
             what="listing releases",
@@ -140,7 +140,7 @@ def releases(target: Target) -> list[dict[str, object]]:
 
 def admin_password(target: Target) -> str:
     with Remote(target) as remote:
-        agent = layout.CURRENT / "venv" / "bin" / "eyeshots"
+        agent = layout.CURRENT_AGENT
         found = remote.run(f"{agent} agent admin-password", check=False)
         if found.returncode != 0:
             raise OperatorError(
@@ -151,7 +151,7 @@ def admin_password(target: Target) -> str:
 
 def host_status(target: Target) -> dict[str, object]:
     with Remote(target) as remote:
-        agent = layout.CURRENT / "venv" / "bin" / "eyeshots"
+        agent = layout.CURRENT_AGENT
         found = remote.run(
             f"if [ -x {agent} ]; then {agent} agent status; else echo null; fi",
             what="reading the server's status",

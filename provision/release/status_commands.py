@@ -6,10 +6,9 @@ import json
 
 import click
 
-from provision import inventory as inventories
-from provision import runner
 from provision.options import inventory_option, limit_option
 from provision.release import ship
+from provision.release.commands import inventory_targets
 
 # what `eyeshots logs SERVICE` shows: journalctl unit patterns (every release's instances)
 SERVICES = {
@@ -23,17 +22,13 @@ SERVICES = {
 }
 
 
-def _targets(inventory_path: str, limit: str | None) -> list[runner.Target]:
-    return runner.targets(inventories.load(inventory_path), limit=limit)
-
-
 @click.command()
 @inventory_option
 @limit_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(inventory_path: str, limit: str | None, as_json: bool) -> None:
     """Per host: the live release, unit states, disk use, certificate expiry, last backup."""
-    found = {t.name: ship.host_status(t) for t in _targets(inventory_path, limit)}
+    found = {t.name: ship.host_status(t) for t in inventory_targets(inventory_path, limit)}
     if as_json:
         click.echo(json.dumps(found, indent=2))
         return
@@ -72,6 +67,6 @@ def status(inventory_path: str, limit: str | None, as_json: bool) -> None:
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines.")
 def logs(inventory_path: str, limit: str | None, service: str, lines: int, follow: bool) -> None:
     """Show a service's journal on each host (all of its release instances)."""
-    for target in _targets(inventory_path, limit):
+    for target in inventory_targets(inventory_path, limit):
         click.echo(f"==> {target.name}: {service}", err=True)
         ship.logs(target, SERVICES[service], lines, follow)
