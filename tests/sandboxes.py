@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -54,27 +55,35 @@ class Sandbox:
 
 
 # Test machines get a subnet of their own, so an operator's running sandbox never hides or
-# causes a leftover bridge or NAT rule.
-TEST_SUBNET = "10.213.99.0/24"
+# causes a leftover bridge or NAT rule. Two test runs side by side (parallel workers, two
+# checkouts) set EYESHOTS_TEST_SUBNET and EYESHOTS_TEST_PREFIX to stay out of each other's way.
+TEST_SUBNET = os.environ.get("EYESHOTS_TEST_SUBNET", "10.213.99.0/24")
+PREFIX = os.environ.get("EYESHOTS_TEST_PREFIX", "")
+
+
+def machine_name(name: str) -> str:
+    """A test machine's name, with this run's prefix (given once: a prefixed name stays as is)."""
+    return name if name.startswith(PREFIX) else f"{PREFIX}{name}"
 
 
 def boot(name: str) -> Sandbox:
+    name = machine_name(name)
     result = eyeshots("sandbox", "up", name, "--subnet", TEST_SUBNET)
     assert result.returncode == 0, result.stderr
     return Sandbox(name, result.stdout)
 
 
 def destroy(name: str) -> None:
-    result = eyeshots("sandbox", "down", name)
+    result = eyeshots("sandbox", "down", machine_name(name))
     assert result.returncode == 0, result.stderr
 
 
-def write_inventory(directory, machine_name: str, group_vars: str = "") -> str:
-    """An inventory like inventories/local, pointing at a test machine."""
+def write_inventory(directory, host: str, group_vars: str = "") -> str:
+    """An inventory like inventories/local, its host `host` pointing at that test machine."""
     (directory / "group_vars").mkdir(parents=True, exist_ok=True)
     (directory / "hosts.yml").write_text(
-        f"all:\n  children:\n    eyeshots:\n      hosts:\n        {machine_name}:\n"
-        f"          eyeshots_sandbox: {machine_name}\n"
+        f"all:\n  children:\n    eyeshots:\n      hosts:\n        {host}:\n"
+        f"          eyeshots_sandbox: {machine_name(host)}\n"
     )
     (directory / "group_vars" / "all.yml").write_text(group_vars)
     return str(directory)

@@ -23,8 +23,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from provision.errors import OperatorError
-from provision.paths import cache_dir, state_dir
-from provision.sandbox import network
+from provision.paths import state_dir
+from provision.sandbox import aptcache, network
 from provision.sandbox.image import DEFAULT_SUITE, check_can_build, ensure_image
 from provision.shell import run
 from provision.sshkeys import operator_key
@@ -228,8 +228,7 @@ def _host_nameservers() -> str:
 
 
 def _boot(machine: Machine) -> None:
-    archives = cache_dir() / "apt-archives"
-    (archives / "partial").mkdir(parents=True, exist_ok=True)
+    archives = aptcache.seed(machine.directory / "apt-archives")
     command = [
         "systemd-nspawn",
         "--quiet",
@@ -245,7 +244,8 @@ def _boot(machine: Machine) -> None:
         # Marks that namespace private: the machine gets CAP_NET_ADMIN for its own firewall and a
         # writable /proc/sys/net for its own sysctls, both confined to its namespace.
         "--private-network",
-        # Shared .deb cache: machines download each package once per host, not once per machine.
+        # Its own archive folder seeded from the shared cache: machines download each package
+        # once per host, and two machines installing at once do not meet on apt's lock.
         f"--bind={archives}:/var/cache/apt/archives",
     ]
     console = open(machine.directory / "console.log", "ab")
@@ -324,6 +324,7 @@ def _teardown(machine: Machine, sandbox_state: Path, keep_disk: bool) -> None:
         run(["umount", "--recursive", str(machine.root)])
     network.detach_machine(machine.name)
     if not keep_disk:
+        aptcache.publish(machine.directory / "apt-archives")
         shutil.rmtree(machine.directory, ignore_errors=True)
     if machine.subnet and not any(
         m.subnet == machine.subnet for m in all_machines() if m.name != machine.name

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from eyeshots_cli import eyeshots
-from sandboxes import TEST_SUBNET, Sandbox, destroy
+from sandboxes import TEST_SUBNET, Sandbox, destroy, machine_name
 
 from provision.sandbox import network
 from provision.sandbox.machine import machines_dir, stale_mounts
@@ -41,14 +41,14 @@ def _traces(name: str) -> list[str]:
 
 
 def test_two_machines_boot_isolated_and_down_leaves_nothing(sandbox_factory):
-    one = sandbox_factory("tsbx-one")
-    two = sandbox_factory("tsbx-two")
+    one = sandbox_factory(machine_name("tsbx-one"))
+    two = sandbox_factory(machine_name("tsbx-two"))
     print(f"boot to sshd: {one.machine.boot_seconds} s and {two.machine.boot_seconds} s")
 
     # Distinct identities and addresses, both reachable over SSH with the operator's key.
     assert one.machine.address != two.machine.address
-    assert one.ssh("hostname").stdout.strip() == "tsbx-one"
-    assert two.ssh("hostname").stdout.strip() == "tsbx-two"
+    assert one.ssh("hostname").stdout.strip() == machine_name("tsbx-one")
+    assert two.ssh("hostname").stdout.strip() == machine_name("tsbx-two")
     assert one.ssh("cat /etc/machine-id").stdout != two.ssh("cat /etc/machine-id").stdout
 
     # systemd is PID 1 and the machine reaches "running" like a VPS.
@@ -77,24 +77,24 @@ def test_two_machines_boot_isolated_and_down_leaves_nothing(sandbox_factory):
     assert status["uptime_seconds"] >= 0 and status["boot_seconds"] > 0
 
     listing = json.loads(eyeshots("sandbox", "list", "--json").stdout)
-    assert {"tsbx-one", "tsbx-two"} <= {m["name"] for m in listing}
+    assert {machine_name("tsbx-one"), machine_name("tsbx-two")} <= {m["name"] for m in listing}
 
     # `up` on a running machine changes nothing.
     pid = one.machine.nspawn_pid
-    again = eyeshots("sandbox", "up", "tsbx-one", "--subnet", TEST_SUBNET)
+    again = eyeshots("sandbox", "up", machine_name("tsbx-one"), "--subnet", TEST_SUBNET)
     assert again.returncode == 0 and "already running" in again.stdout
     assert one.machine.nspawn_pid == pid
 
     # Down one: its traces go, the other keeps running with its network.
-    destroy("tsbx-one")
-    assert [t for t in _traces("tsbx-one") if "tsbx-one" in t] == []
+    destroy(machine_name("tsbx-one"))
+    assert [t for t in _traces(machine_name("tsbx-one")) if machine_name("tsbx-one") in t] == []
     assert two.ssh("true").returncode == 0
-    destroy("tsbx-two")
-    assert _traces("tsbx-one") == [] and _traces("tsbx-two") == []
+    destroy(machine_name("tsbx-two"))
+    assert _traces(machine_name("tsbx-one")) == [] and _traces(machine_name("tsbx-two")) == []
 
 
 def test_stopped_machine_keeps_its_disk_and_boots_again(sandbox_factory):
-    box = sandbox_factory("tsbx-keep")
+    box = sandbox_factory(machine_name("tsbx-keep"))
     box.ssh("echo kept > /root/marker")
     box.ssh("systemctl poweroff", check=False)
     # `status` reports the machine stopped once nspawn has exited.
@@ -102,20 +102,20 @@ def test_stopped_machine_keeps_its_disk_and_boots_again(sandbox_factory):
     while box.status()["state"] != "stopped":
         assert time.monotonic() < deadline, "machine did not power off"
         time.sleep(0.1)
-    again = eyeshots("sandbox", "up", "tsbx-keep", "--subnet", TEST_SUBNET)
+    again = eyeshots("sandbox", "up", machine_name("tsbx-keep"), "--subnet", TEST_SUBNET)
     assert again.returncode == 0, again.stderr
     assert box.ssh("cat /root/marker").stdout.strip() == "kept"
 
 
 def test_down_of_unknown_machine_is_harmless():
-    result = eyeshots("sandbox", "down", "tsbx-ghost")
+    result = eyeshots("sandbox", "down", machine_name("tsbx-ghost"))
     assert result.returncode == 0 and "nothing to do" in result.stdout
 
 
 def test_parallel_ups_do_not_collide():
     """Two operators' `up`s at the same moment: the lock serialises address allocation and the
     bridge's lifecycle, so both machines come up with their own address."""
-    names = ("tsbx-par1", "tsbx-par2")
+    names = (machine_name("tsbx-par1"), machine_name("tsbx-par2"))
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "provision", "sandbox", "up", name, "--subnet", TEST_SUBNET],

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from sandboxes import machine_name
 
 from provision.sandbox.machine import REQUIRED_TOOLS
 
@@ -34,7 +35,7 @@ def _provide(bin_dir, tools):
 
 def _up(env):
     return subprocess.run(
-        [sys.executable, "-m", "provision", "sandbox", "up", "tpre"],
+        [sys.executable, "-m", "provision", "sandbox", "up", machine_name("tpre")],
         capture_output=True,
         text=True,
         env=env,

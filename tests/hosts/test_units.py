@@ -6,7 +6,6 @@ the machine scoring every service at exposure <= 2.0."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import time
@@ -14,7 +13,7 @@ from typing import Any
 
 import pytest
 from eyeshots_cli import eyeshots
-from sandboxes import TEST_SUBNET, Sandbox, destroy, write_inventory
+from sandboxes import TEST_SUBNET, Sandbox, destroy, machine_name, write_inventory
 
 from provision import inventory, runner
 from provision.inventory import resolve, role_defaults
@@ -23,7 +22,7 @@ from provision.release.build import build
 from provision.release.remote import Remote
 from provision.templating import render
 
-MACHINE = "unitcheck"
+MACHINE = machine_name("unitcheck")
 MAX_EXPOSURE = 2.0
 APP_PORT, FILES_PORT = 8101, 8201
 # a local repository (backup_repository): the units may write it, the first run creates it
@@ -102,9 +101,7 @@ def as_app(version: str, command: str) -> str:
 
 
 def boot() -> Sandbox:
-    # Each test machine needs its own /24 when several run at once (EYESHOTS_SANDBOX_SUBNET).
-    subnet = os.environ.get("EYESHOTS_SANDBOX_SUBNET") or TEST_SUBNET
-    result = eyeshots("sandbox", "up", MACHINE, "--subnet", subnet)
+    result = eyeshots("sandbox", "up", MACHINE, "--subnet", TEST_SUBNET)
     assert result.returncode == 0, result.stderr
     return Sandbox(MACHINE, result.stdout)
 
