@@ -125,7 +125,7 @@ def _detail(request: Request, principal: CurrentPrincipal, db: DB, project_id: I
     project = visible_project(db, user, project_id)
     target = project_target(project)
     files = assets.files_of(db, project.id)
-    latest = {f.id: (assets.versions_of(db, f.id) or [None])[-1] for f in files}
+    latest = assets.latest_versions(db, [f.id for f in files])
     can_members = allowed(db, user, Action.MEMBERS_MANAGE, target)
     return render(
         request,
@@ -163,7 +163,7 @@ def project_files_fragment(
 ) -> Response:
     project = visible_project(db, principal.user, project_id)
     files = assets.files_of(db, project.id)
-    latest = {f.id: (assets.versions_of(db, f.id) or [None])[-1] for f in files}
+    latest = assets.latest_versions(db, [f.id for f in files])
     return render(
         request, "projects/_files.html", principal, project=project, files=files, latest=latest
     )

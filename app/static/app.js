@@ -20,24 +20,5 @@
   document.addEventListener("click", function (e) {
     var toggle = e.target.closest("[data-toggle-nav]");
     if (toggle) document.body.classList.toggle("nav-open");
-    var pin = e.target.closest("[data-pin]");
-    if (pin) {
-      var rect = pin.getBoundingClientRect();
-      var form = document.getElementById("comment-form");
-      if (!form) return;
-      form.elements["region_x"].value = ((e.clientX - rect.left) / rect.width).toFixed(4);
-      form.elements["region_y"].value = ((e.clientY - rect.top) / rect.height).toFixed(4);
-    }
-    var seek = e.target.closest("[data-seek]");
-    if (seek) {
-      var player = document.querySelector("video, audio");
-      if (player) { player.currentTime = parseFloat(seek.getAttribute("data-seek")); player.play(); }
-    }
-    var now = e.target.closest("[data-timecode-now]");
-    if (now) {
-      var media = document.querySelector("video, audio");
-      var field = document.getElementById("t_start");
-      if (media && field) field.value = media.currentTime.toFixed(2);
-    }
   });
 })();

@@ -17,6 +17,7 @@ from app.authz.check import allowed
 from app.authz.policy import Action
 from app.core.deps import Principal
 from app.models import Role
+from app.reviews import timecode
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
 
@@ -34,13 +35,6 @@ def _money(value: Decimal | None) -> str:
     return "" if value is None else f"{Decimal(value):,.2f}"
 
 
-def _timecode(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    whole = int(seconds)
-    return f"{whole // 3600:02d}:{whole // 60 % 60:02d}:{whole % 60:02d}.{int((seconds - whole) * 1000):03d}"
-
-
 def _when(value: datetime | date | None) -> str:
     if value is None:
         return ""
@@ -49,7 +43,7 @@ def _when(value: datetime | date | None) -> str:
     return value.isoformat()
 
 
-TEMPLATES.env.filters.update(money=_money, timecode=_timecode, when=_when)
+TEMPLATES.env.filters.update(money=_money, timecode=timecode.label, when=_when)
 
 
 def render(
