@@ -56,6 +56,13 @@ from app.projects import service as projects  # noqa: E402
 from app.reviews import service as reviews  # noqa: E402
 from app.storage import LocalStorage  # noqa: E402
 
+# a 2x2 PNG: a real picture, so each upload is probed as in production
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000020000000208020000"
+    "00fdd49a730000001649444154789c63f8cfc0f09f8181e13f030303"
+    "0300135a03fd9ee4aef60000000049454e44ae426082"
+)
+
 
 def seed(settings: Settings, users: int) -> list[tuple[str, int]]:
     """Returns (session token, a project id the user can see or 0) per virtual user."""
@@ -96,7 +103,7 @@ def seed(settings: Settings, users: int) -> list[tuple[str, int]]:
             for j in range(5):
                 file = assets.create_file(db, pm, project, f"Shot {j}", FileKind.IMAGE)
                 for _ in range(2):
-                    version = assets.add_version(db, storage, pm, file, project, [os.urandom(256)],
+                    version = assets.add_version(db, storage, pm, file, project, [PNG],
                                                  "image/png", "shot.png")  # fmt: skip
                 for k in range(4):
                     reviews.add_comment(db, pm, version, project, f"note {k}", Visibility.PUBLIC,

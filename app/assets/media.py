@@ -68,6 +68,9 @@ def probe(path: str, content_type: str) -> MediaInfo:
     try:
         done = subprocess.run(command, capture_output=True, timeout=PROBE_SECONDS, check=True)
         return parse(json.loads(done.stdout), content_type.startswith("video/"))
+    except subprocess.CalledProcessError as error:
+        reason = error.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no reason"]
+        log.warning("ffprobe cannot read this %s: %s", content_type, reason[0][:200])
     except (subprocess.SubprocessError, OSError, ValueError) as error:
-        log.warning("ffprobe could not read %s: %s", path, error)
-        return MediaInfo()
+        log.warning("ffprobe failed on a %s: %s", content_type, error)
+    return MediaInfo()

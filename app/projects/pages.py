@@ -65,12 +65,15 @@ def awaiting_review(db: DB, principal: CurrentPrincipal) -> list[tuple[File, Fil
 def home(request: Request, principal: CurrentPrincipal, db: DB) -> Response:
     user = principal.user
     projects = repository.readable_projects(db, user)
+    # creatives make the work; approving it is for managers and clients
+    can_decide = scope_of(user.role, Action.DECIDE) is not None
     return render(
         request,
         "home.html",
         principal,
         projects=[p for p in projects if p.status is ProjectStatus.ACTIVE],
-        review=awaiting_review(db, principal),
+        can_decide=can_decide,
+        review=awaiting_review(db, principal) if can_decide else [],
         overdue=invoices.overdue(invoices.readable_invoices(db, user))
         if scope_of(user.role, Action.INVOICE_READ)
         else [],
@@ -257,8 +260,14 @@ def member_set(
 
 @router.post("/projects/{project_id}/members/{user_id}/remove")
 def member_remove(
-    project_id: IdPath, user_id: IdPath, principal: CurrentPrincipal, db: DB
+    request: Request, project_id: IdPath, user_id: IdPath, principal: CurrentPrincipal, db: DB
 ) -> Response:
     project = visible_project(db, principal.user, project_id)
-    service.remove_member(db, principal.user, project, user_id)
+    try:
+        service.remove_member(db, principal.user, project, user_id)
+    except AppError as error:
+        if error.status_code in (403, 404):
+            raise
+        return _detail(request, principal, db, project_id, error.status_code,
+                       errors={error.field or "member": error.message})  # fmt: skip
     return redirect(f"/projects/{project_id}")

@@ -222,12 +222,13 @@
     }
     if (isVideo) {
       ["timeupdate", "seeked", "play", "pause", "loadedmetadata"].forEach(function (name) { media.addEventListener(name, show); });
-      media.addEventListener("loadedmetadata", function () {
-        if (scrub) {
-          scrub.max = rate ? Math.max(0, rate.frameAt(duration()) - 1) : duration();
-          scrub.step = rate ? 1 : "any";
-        }
-      });
+      var sized = function () {
+        if (!scrub) return;
+        scrub.max = rate ? Math.max(0, rate.frameAt(duration()) - 1) : duration();
+        scrub.step = rate ? 1 : "any";
+      };
+      media.addEventListener("loadedmetadata", sized);
+      if (media.readyState >= 1) sized();
       if (scrub) scrub.addEventListener("input", function () { rate ? seekFrame(+scrub.value) : seekSeconds(+scrub.value); });
       if (playButton) playButton.addEventListener("click", function () { media.paused ? media.play() : media.pause(); });
       Array.prototype.forEach.call(player.querySelectorAll("[data-step]"), function (b) {
@@ -254,9 +255,13 @@
       });
       document.addEventListener("keydown", function (event) {
         var t = event.target;
-        if (t.closest && t.closest("input, textarea, select, [contenteditable], [data-overlay], button")) return;
+        if (t.closest && t.closest("input, textarea, select, [contenteditable], [data-overlay]")) return;
         if (event.key === "," || event.key === ".") { step(event.key === "," ? -1 : 1); event.preventDefault(); }
-        else if (event.key === "k" || event.key === " ") { media.paused ? media.play() : media.pause(); event.preventDefault(); }
+        // Space on a button presses that button
+        else if (event.key === "k" || (event.key === " " && !t.closest("button, a, summary"))) {
+          media.paused ? media.play() : media.pause();
+          event.preventDefault();
+        }
       });
     }
 
