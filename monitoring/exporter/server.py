@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import hmac
 import logging
+import os
 import socket
 import ssl
 import threading
@@ -56,10 +57,18 @@ class BasicAuth:
 
     bcrypt at cost 10 takes ~70 ms; re-checking it on every 15 s scrape would dominate the
     exporter's CPU, so (like exporter-toolkit) a successful check is cached by digest.
+    An unknown user name is checked against a dummy hash of the same cost, so the answer takes
+    as long as for a known user with a wrong password and timing does not reveal user names.
     """
 
     def __init__(self, users: dict[str, str]) -> None:
-        self.users = users
+        import bcrypt  # only exporters with basic auth pay its memory
+
+        self._bcrypt = bcrypt
+        # pyca/bcrypt only knows the $2b$ spelling of htpasswd's $2y$ hashes
+        self.users = {user: _normalised(hashed) for user, hashed in users.items()}
+        cost = max(int(hashed.split(b"$")[2]) for hashed in self.users.values())
+        self._dummy = bcrypt.hashpw(os.urandom(16), bcrypt.gensalt(rounds=cost))
         self._verified: set[bytes] = set()
         self._lock = threading.Lock()
 
@@ -70,22 +79,21 @@ class BasicAuth:
             user, _, password = base64.b64decode(header[6:]).decode().partition(":")
         except (ValueError, UnicodeDecodeError):
             return False
-        hashed = self.users.get(user)
-        if hashed is None:
-            return False
-        digest = hashlib.sha256(f"{user}\0{password}\0{hashed}".encode()).digest()
+        known = user in self.users
+        hashed = self.users.get(user, self._dummy)
+        digest = hashlib.sha256(b"%s\0%s\0%s" % (user.encode(), password.encode(), hashed)).digest()
         with self._lock:
-            if any(hmac.compare_digest(digest, seen) for seen in self._verified):
+            if known and any(hmac.compare_digest(digest, seen) for seen in self._verified):
                 return True
-        import bcrypt  # only exporters with basic auth pay its memory
-
-        # pyca/bcrypt only knows the $2b$ spelling of htpasswd's $2y$ hashes
-        normalised = hashed.replace("$2y$", "$2b$", 1).encode()
-        if not bcrypt.checkpw(password.encode(), normalised):
+        if not self._bcrypt.checkpw(password.encode(), hashed) or not known:
             return False
         with self._lock:
             self._verified.add(digest)
         return True
+
+
+def _normalised(hashed: str) -> bytes:
+    return hashed.replace("$2y$", "$2b$", 1).encode()
 
 
 class ExporterServer(ThreadingHTTPServer):
