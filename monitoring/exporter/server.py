@@ -108,8 +108,12 @@ class ExporterServer(ThreadingHTTPServer):
         telemetry_path: str,
         web: WebConfig,
         web_config_path: str | None = None,
+        max_requests: int = 0,
     ) -> None:
         super().__init__(address, Handler)
+        # node_exporter's --web.max-requests: parallel scrapes beyond it get 503
+        self.max_requests = max_requests
+        self.scrape_slots = threading.BoundedSemaphore(max_requests) if max_requests else None
         self.node = node
         self.extras = extras
         self.registry = _Chain([node, *extras])
@@ -202,7 +206,20 @@ class Handler(BaseHTTPRequestHandler):
             except ValueError as exc:
                 self._send(400, f"{exc}\n".encode(), "text/plain")
                 return
-            body = generate(source)
+            slots = server.scrape_slots
+            if slots is not None and not slots.acquire(blocking=False):
+                self._send(
+                    503,
+                    f"Limit of concurrent requests reached ({server.max_requests}), "
+                    "try again later.\n".encode(),
+                    "text/plain",
+                )
+                return
+            try:
+                body = generate(source)
+            finally:
+                if slots is not None:
+                    slots.release()
             if "gzip" in self.headers.get("Accept-Encoding", ""):
                 # Prometheus always asks for gzip; level 1 gets most of the gain for little CPU
                 self._send(200, gzip.compress(body, 1), CONTENT_TYPE, ("Content-Encoding", "gzip"))
@@ -243,8 +260,9 @@ def serve(
     telemetry_path: str,
     web: WebConfig,
     web_config_path: str | None = None,
+    max_requests: int = 0,
 ) -> ExporterServer:
     """Bind and return the server (the caller runs serve_forever)."""
     host, port = parse_listen_address(address)
     cls = _IPv6ExporterServer if ":" in host else ExporterServer
-    return cls((host, port), node, extras, telemetry_path, web, web_config_path)
+    return cls((host, port), node, extras, telemetry_path, web, web_config_path, max_requests)
