@@ -8,7 +8,7 @@ import zipfile
 
 from eyeshots_cli import PROJECT_ROOT
 
-from provision.release.build import Platform, build, new_version
+from provision.release.build import WheelTarget, build, new_version
 
 
 def test_versions_sort_by_time_and_name_the_commit():
@@ -23,16 +23,16 @@ def test_a_tree_outside_git_gets_a_marked_version(tmp_path):
 
 
 def test_manylinux_tags_follow_the_servers_glibc():
-    tags = Platform("3.11", "x86_64", "2.36").pip_platforms()
+    tags = WheelTarget("3.11", "x86_64", "2.36").pip_platforms()
     assert tags[0] == "manylinux_2_36_x86_64"
     assert {"manylinux_2_17_x86_64", "manylinux2014_x86_64", "manylinux1_x86_64"} <= set(tags)
-    old = Platform("3.8", "aarch64", "2.12").pip_platforms()
+    old = WheelTarget("3.8", "aarch64", "2.12").pip_platforms()
     assert "manylinux2014_aarch64" not in old and "manylinux2010_aarch64" in old
 
 
 def test_build_makes_one_wheel_and_a_wheelhouse_for_the_platform(tmp_path, monkeypatch):
     monkeypatch.setenv("EYESHOTS_CACHE_DIR", str(tmp_path))
-    made = build(Platform("3.11", "x86_64", "2.36"), version="20260101000000-test")
+    made = build(WheelTarget("3.11", "x86_64", "2.36"), version="20260101000000-test")
     with zipfile.ZipFile(made.wheel) as wheel:
         names = wheel.namelist()
     # the templates, static files and migrations travel inside the wheel
@@ -49,5 +49,5 @@ def test_build_makes_one_wheel_and_a_wheelhouse_for_the_platform(tmp_path, monke
         capture_output=True, text=True, cwd=PROJECT_ROOT,
     )  # fmt: skip
     assert check.returncode == 0, check.stderr[-2000:]
-    again = build(Platform("3.11", "x86_64", "2.36"), version="20260101000001-test")
+    again = build(WheelTarget("3.11", "x86_64", "2.36"), version="20260101000001-test")
     assert again.wheelhouse == made.wheelhouse
