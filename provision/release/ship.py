@@ -5,6 +5,7 @@ its own virtualenv (hashes checked against the lock), and hand over to the serve
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import time
 from pathlib import Path, PurePosixPath
@@ -72,6 +73,17 @@ def install_script(release: PurePosixPath, wheels: PurePosixPath, version: str) 
     )
 
 
+def install_failure(stderr: str, stdout: str, returncode: int) -> str:
+    """Why pip refused: the wheels whose bytes differ from the lock's hashes, else its last line."""
+    if "DO NOT MATCH THE HASHES" in stderr:
+        differ = re.findall(r"^\s+(\S+==\S+) from ", stderr, re.M)
+        return (
+            f"{', '.join(differ) or 'a wheel'} in the server's wheelhouse differs from uv.lock's "
+            "hash; remove it from the wheelhouse and deploy again"
+        )
+    return last_line(stderr, stdout, returncode)
+
+
 def install(remote: Remote, made: Build) -> None:
     """A failed install leaves no half-made release behind."""
     layout = server_layout(remote.target)
@@ -80,9 +92,12 @@ def install(remote: Remote, made: Build) -> None:
     result = remote.run(install_script(release, layout.wheels, made.version), check=False)
     if result.returncode != 0:
         remote.run(f"rm -rf {release}", check=False)
-        raise OperatorError(
-            f"{remote.target.name}: installing {made.version} failed: {last_line(result.stderr, result.stdout, result.returncode)}"
+        why = install_failure(
+            result.stderr.decode(errors="replace"),
+            result.stdout.decode(errors="replace"),
+            result.returncode,
         )
+        raise OperatorError(f"{remote.target.name}: installing {made.version} failed: {why}")
 
 
 def go_live(
