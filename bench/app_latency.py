@@ -152,9 +152,14 @@ async def load(
         await asyncio.sleep(rng.uniform(0, think))
         async with httpx.AsyncClient(base_url=base, cookies={cookie: token}, limits=limits,
                                      timeout=60) as client:  # fmt: skip
+            project = f"/projects/{project_id}" if project_id else "/projects"
+            paths = ("/home", project, "/healthz")
+            # one unmeasured round first: a cold server (templates compiled, connections opened)
+            # is not what a user meets after the first minute
+            for path in paths:
+                await client.get(path)
             while time.monotonic() < deadline:
-                project = f"/projects/{project_id}" if project_id else "/projects"
-                for name, path in zip(PAGES, ("/home", project, "/healthz"), strict=True):
+                for name, path in zip(PAGES, paths, strict=True):
                     started = time.perf_counter()
                     try:
                         response = await client.get(path)
@@ -212,6 +217,11 @@ def phase(server: subprocess.Popen, run: Callable[[], dict[str, list[float]]], s
     print(f"throughput {total / wall:.0f} requests/s, {total / wall / workers:.0f} per worker; "
           f"server CPU {server_cpu / wall:.2f} cores ({server_cpu / wall / workers:.0%} of each "
           f"worker), load generator {client_cpu / wall:.2f} cores, machine has {os.cpu_count()}")  # fmt: skip
+    # what a request costs whatever else runs on the machine: the ceiling of one worker
+    per_request = server_cpu / total if total else 0
+    print(f"server CPU per request {per_request * 1000:.1f} ms (these three pages in turn): one "
+          f"worker with a whole core serves at most {1 / per_request if per_request else 0:.0f} "
+          f"requests/s; machine load average {os.getloadavg()[0]:.1f}")  # fmt: skip
 
 
 def main() -> None:

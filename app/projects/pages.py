@@ -29,6 +29,7 @@ from app.models import (
     User,
 )
 from app.projects import repository, service
+from app.reviews import service as reviews
 from app.users import service as users
 from app.web.forms import optional_date
 from app.web.render import redirect, render
@@ -129,6 +130,7 @@ def _detail(request: Request, principal: CurrentPrincipal, db: DB, project_id: I
     target = project_target(project)
     files = assets.files_of(db, project.id)
     latest = assets.latest_versions(db, [f.id for f in files])
+    review = reviews.review_status(db, [v.id for v in latest.values()])
     can_members = allowed(db, user, Action.MEMBERS_MANAGE, target)
     return render(
         request,
@@ -139,6 +141,7 @@ def _detail(request: Request, principal: CurrentPrincipal, db: DB, project_id: I
         org=repository.org_names(db).get(project.client_org_id, ""),
         files=files,
         latest=latest,
+        review=review,
         members=repository.members(db, project.id),
         can_members=can_members,
         can_update=allowed(db, user, Action.PROJECT_UPDATE, target),
@@ -167,9 +170,9 @@ def project_files_fragment(
     project = visible_project(db, principal.user, project_id)
     files = assets.files_of(db, project.id)
     latest = assets.latest_versions(db, [f.id for f in files])
-    return render(
-        request, "projects/_files.html", principal, project=project, files=files, latest=latest
-    )
+    review = reviews.review_status(db, [v.id for v in latest.values()])
+    return render(request, "projects/_files.html", principal, project=project, files=files,
+                  latest=latest, review=review)  # fmt: skip
 
 
 @router.post("/projects/{project_id}")

@@ -41,7 +41,23 @@
     }
   }
 
-  document.addEventListener("DOMContentLoaded", start);
+  // dates arrive in UTC; show them in the viewer's own time zone, named
+  var localFormat = window.Intl ? new Intl.DateTimeFormat(undefined, {
+    year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short"
+  }) : null;
+  function localTimes(root) {
+    if (!localFormat) return;
+    Array.prototype.forEach.call((root || document).querySelectorAll("time[data-local]"), function (t) {
+      var at = new Date(t.getAttribute("datetime"));
+      if (isNaN(at)) return;
+      t.title = t.textContent; // the UTC original, on hover
+      t.textContent = localFormat.format(at);
+      t.removeAttribute("data-local");
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { localTimes(); start(); });
+  document.addEventListener("htmx:afterSwap", function (e) { localTimes(e.target); });
   document.addEventListener("click", function (e) {
     if (e.target.closest("[data-toggle-nav]")) setNav(!document.body.classList.contains("nav-open"));
     else if (e.target.closest("[data-close-nav]") && document.body.classList.contains("nav-open")) setNav(false);

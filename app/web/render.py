@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
@@ -35,11 +36,16 @@ def _money(value: Decimal | None) -> str:
     return "" if value is None else f"{Decimal(value):,.2f}"
 
 
-def _when(value: datetime | date | None) -> str:
+def _when(value: datetime | date | None) -> Markup | str:
+    """UTC in the HTML (what a reader without JavaScript gets); app.js shows it in the
+    viewer's own time zone."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M UTC")
+        utc = value.astimezone(UTC)
+        return Markup('<time datetime="{}" data-local>{}</time>').format(
+            utc.strftime("%Y-%m-%dT%H:%M:%SZ"), utc.strftime("%Y-%m-%d %H:%M UTC")
+        )
     return value.isoformat()
 
 

@@ -229,3 +229,19 @@ def test_paid_invoice_keeps_no_empty_action_card(app, world):
                    data={"csrf_token": pm.headers["X-CSRF-Token"]})  # fmt: skip
     assert paid.status_code == 200 and "paid" in paid.text
     assert 'class="card noprint"' not in paid.text
+
+
+def test_file_list_shows_each_latest_versions_review_status(app, world):
+    pm = signed_in(app, "pm@studio.test")
+    assert (
+        '<span class="badge in_review">in review</span>'
+        in pm.get(f"/projects/{world.project}").text
+    )
+    client = signed_in(app, "client@studio.test")
+    decided = client.post(f"/versions/{world.version}/decision",
+                          data={"decision": "approved", "csrf_token": client.headers["X-CSRF-Token"]},
+                          follow_redirects=False)  # fmt: skip
+    assert decided.status_code == 303
+    assert (
+        '<span class="badge approved">approved</span>' in pm.get(f"/projects/{world.project}").text
+    )
