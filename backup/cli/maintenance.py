@@ -256,3 +256,48 @@ def tag(
             repo.backend.remove(FileType.SNAPSHOT, sid)
             changed.append({"old": sid, "new": new_id})
     emit(s, changed, f"modified tags on {len(changed)} snapshots")
+
+
+@cli.command()
+@click.argument("snapshot_ids", nargs=-1)
+@click.option(
+    "--from-repo",
+    required=True,
+    envvar="RESTIC_FROM_REPOSITORY",
+    help="Repository to copy snapshots from.",
+)
+@click.option(
+    "--from-password-file",
+    envvar="RESTIC_FROM_PASSWORD_FILE",
+    type=click.Path(dir_okay=False),
+    help="Password file of the source repository.",
+)
+@snapshot_filter_options
+@pass_settings
+@clean_errors
+def copy(
+    s: Settings,
+    snapshot_ids: tuple[str, ...],
+    from_repo: str,
+    from_password_file: str | None,
+    **kw: Any,
+) -> None:
+    """Copy snapshots (all that match, or the given ones) from --from-repo into this one."""
+    from backup.copy import copy_snapshots
+    from backup.snapshots import by_time, resolve_snapshot
+
+    chosen = selection(kw)
+    source = Settings(from_repo, from_password_file, s.json)
+    src, dst = source.open(), s.open()
+    with source.lock(src), s.lock(dst):
+        if snapshot_ids:
+            snaps = [resolve_snapshot(src, ref) for ref in snapshot_ids]
+        else:
+            snaps = by_time(chosen.select(src.snapshots()))
+        result = copy_snapshots(src, dst, snaps)
+    emit(
+        s,
+        asdict(result),
+        f"copied {len(result.copied)} snapshots ({result.blobs} blobs), "
+        f"{len(result.skipped)} already there",
+    )

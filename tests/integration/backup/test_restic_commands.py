@@ -203,3 +203,27 @@ def test_backup_options(local_repo, env, tmp_path, invoke):
     latest = restic.json("snapshots")[-1]
     assert latest["parent"] == first and parented["snapshot_id"] == latest["id"]
     assert "eyeshots backup" in invoke(env, "version").output
+
+
+def test_copy_matches_restic(two_snapshots, env, tmp_path, password, fast_kdf):
+    from backup.backends.local import LocalBackend
+    from backup.repository import Repository
+
+    restic, ids = two_snapshots
+    dest = tmp_path / "dest"
+    Repository.init(LocalBackend(dest), password.encode(), fast_kdf)
+    pw = env["EYESHOTS_BACKUP_PASSWORD_FILE"]
+    into = {**env, "EYESHOTS_BACKUP_REPOSITORY": str(dest)}
+    ours(into, "copy", "--from-repo", restic.repo, "--from-password-file", pw, ids[0])
+    ours(into, "copy", "--from-repo", restic.repo, "--from-password-file", pw)  # the rest
+    twin = restic.__class__(str(dest))
+    assert "no errors were found" in twin.run("check", "--read-data").stdout
+    copied = twin.json("snapshots")
+    assert sorted(s["original"] for s in copied) == sorted(ids)
+    # restic's own copy afterwards finds nothing left to copy
+    env_from = {"RESTIC_FROM_PASSWORD_FILE": pw}
+    twin.env.update(env_from)
+    out = twin.run("copy", "--from-repo", restic.repo).stdout
+    assert len(twin.json("snapshots")) == 2, out
+    target = tmp_path / "out"
+    twin.run("restore", "latest", "--target", str(target))
