@@ -30,6 +30,23 @@ def finish(proc: subprocess.Popen, codes: tuple[int, ...] = (0,)) -> None:
     assert proc.returncode in codes, err.decode(errors="replace")
 
 
+def packs(repo: Path) -> set[str]:
+    return {p.name for p in (repo / "data").glob("*/*") if len(p.name) == 64}
+
+
+def kill_when(proc: subprocess.Popen, condition, timeout: float = 60) -> bool:  # noqa: ANN001
+    """SIGKILL as soon as `condition` holds; False when the process finished first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if condition():
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(30)
+            return True
+        time.sleep(0.002)
+    proc.wait(60)
+    return False
+
+
 def temp_files(repo: Path) -> list[Path]:
     return [p for p in repo.rglob("*") if "-tmp-" in p.name]
 
@@ -44,7 +61,7 @@ def test_kill_nine_rounds_then_restic_checks_and_next_run_works(local_repo, env,
     os.symlink(b"t\xffrget", srcb + b"/bad-link")
     with open(srcb + b"/caf\xe9", "wb") as f:
         f.write(b"latin-1 name")
-    for i in range(6):
+    for i in range(2):
         (src / f"big{i}.bin").write_bytes(os.urandom(7 * 1024 * 1024))
     job = ["run", "--textfile-dir", "", "--state-dir", str(tmp_path / "state"), str(src)]
 
@@ -52,12 +69,13 @@ def test_kill_nine_rounds_then_restic_checks_and_next_run_works(local_repo, env,
     stop = threading.Event()
 
     def churn() -> None:
+        sizes = random.Random(7)  # its own generator: the main thread draws from rng
         path = src / "live.log"
         while not stop.is_set():
             with open(path, "ab") as f:
-                f.write(os.urandom(rng.randrange(1, 256 * 1024)))
+                f.write(os.urandom(sizes.randrange(1, 256 * 1024)))
             if path.stat().st_size > 3 * 1024 * 1024:
-                os.truncate(path, rng.randrange(0, 600 * 1024))
+                os.truncate(path, sizes.randrange(0, 600 * 1024))
             time.sleep(0.001)
 
     writer = threading.Thread(target=churn, daemon=True)
@@ -65,32 +83,35 @@ def test_kill_nine_rounds_then_restic_checks_and_next_run_works(local_repo, env,
     hits = 0
     try:
         for round_ in range(3):
-            # a changed file each round, so every backup has something to upload
-            (src / f"round{round_}.bin").write_bytes(os.urandom(5 * 1024 * 1024))
-            proc = start(env, *job)
-            time.sleep(rng.uniform(0.3, 1.2))
-            hits += proc.poll() is None
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(30)
+            # 20 MiB of new data each round: at least one pack is stored before the flush
+            (src / f"round{round_}.bin").write_bytes(os.urandom(20 * 1024 * 1024))
+            before = packs(repo)
+            wanted = rng.randint(1, 2) if round_ == 0 else 1
+            hits += kill_when(
+                start(env, *job), lambda b=before, w=wanted: len(packs(repo) - b) >= w
+            )
             finish(start(env, *job))  # no unlock: the dead run's lock is cleared by the run
             assert "no errors were found" in restic.run("check", "--read-data").stdout
 
-        (src / "round0.bin").unlink()
-        (src / "big0.bin").unlink()
-        for _ in range(2):
-            restic.run("forget", "--keep-last", "1")
-            proc = start(env, "prune", "--max-unused", "0%")
-            time.sleep(rng.uniform(0.2, 0.8))
-            hits += proc.poll() is None
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(30)
-            finish(start(env, "prune", "--max-unused", "0%"))
+        for name in ("round0.bin", "round1.bin", "big0.bin"):
+            (src / name).unlink()
+        finish(start(env, *job))
+        restic.run("forget", "--keep-last", "1")
+        for stage in ("pack", "index"):
+            before, index = packs(repo), set(os.listdir(repo / "index"))
+
+            def reached(stage=stage, before=before, index=index) -> bool:
+                if stage == "pack":
+                    return bool(packs(repo) - before)
+                return set(os.listdir(repo / "index")) != index
+
+            hits += kill_when(start(env, "prune", "--max-unused", "0%"), reached)
+            finish(start(env, *job))  # again no unlock, now after an exclusive lock died
             assert "no errors were found" in restic.run("check", "--read-data").stdout
-            finish(start(env, *job))
     finally:
         stop.set()
         writer.join(10)
-    assert hits >= 3, f"only {hits} of 5 kills hit a running process"
+    assert hits >= 4, f"only {hits} of 5 kills hit a running process"
     finish(start(env, "prune"))  # finds and removes what the killed runs left mid-write
     assert temp_files(repo) == []
     out = tmp_path / "out"
