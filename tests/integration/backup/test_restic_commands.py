@@ -227,3 +227,20 @@ def test_copy_matches_restic(two_snapshots, env, tmp_path, password, fast_kdf):
     assert len(twin.json("snapshots")) == 2, out
     target = tmp_path / "out"
     twin.run("restore", "latest", "--target", str(target))
+
+
+def test_restore_picks_snapshots_as_restic_does(local_repo, env, tmp_path, invoke):
+    _, restic = local_repo
+    src = tmp_path / "src"
+    src.mkdir()
+    for host, tags in (("h1", "a,b"), ("h2", "a"), ("h1", "c")):
+        (src / "who").write_text(f"{host} {tags}\n")
+        restic.run("backup", "--host", host, "--tag", tags, str(src))
+    rel = (src / "who").relative_to("/")
+    for args in (["--host", "h2"], ["--tag", "a,b"], ["--host", "h1"], ["--path", str(src)]):
+        theirs, mine = tmp_path / "r", tmp_path / "e"
+        shutil.rmtree(theirs, ignore_errors=True)
+        shutil.rmtree(mine, ignore_errors=True)
+        restic.run("restore", "latest", "--target", str(theirs), *args)
+        invoke(env, "restore", "latest", "-t", str(mine), *args)
+        assert (mine / rel).read_text() == (theirs / rel).read_text(), args
