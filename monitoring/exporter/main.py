@@ -54,9 +54,9 @@ class BuildInfo(RegistryCollector):
 # node_exporter's Linux collectors this exporter does not implement: --no-collector.NAME is
 # accepted (there is nothing to turn off), --collector.NAME is refused naming the flag
 NOT_IMPLEMENTED = (
-    "bcache", "bonding", "btrfs", "buddyinfo", "cgroups", "cpu_vulnerabilities", "cpufreq",
+    "bcache", "btrfs", "buddyinfo", "cgroups", "cpu_vulnerabilities", "cpufreq",
     "dmi", "drbd", "drm", "edac", "ethtool", "fibrechannel", "hwmon", "infiniband",
-    "interrupts", "ipvs", "kernel_hung", "ksmd", "lnstat", "logind", "mdadm", "meminfo_numa",
+    "interrupts", "ipvs", "kernel_hung", "ksmd", "lnstat", "logind", "meminfo_numa",
     "mountstats", "netclass_rtnl", "network_route", "nfs", "nfsd", "ntp", "nvme", "perf",
     "powersupplyclass", "processes", "qdisc", "rapl", "runit", "slabinfo", "softirqs",
     "supervisord", "swap", "sysctl", "tapestats", "tcpstat", "thermal_zone", "watchdog",

@@ -32,8 +32,8 @@ from monitoring.exporter import base
 
 NODE_EXPORTER = shutil.which("prometheus-node-exporter")
 COLLECTORS = [
-    "arp", "conntrack", "cpu", "diskstats", "entropy", "filefd", "filesystem", "loadavg",
-    "meminfo", "netclass", "netdev", "netstat", "os", "pressure", "schedstat", "selinux",
+    "arp", "bonding", "conntrack", "cpu", "diskstats", "entropy", "filefd", "filesystem", "loadavg",
+    "mdadm", "meminfo", "netclass", "netdev", "netstat", "os", "pressure", "schedstat", "selinux",
     "sockstat", "softnet", "stat", "textfile", "time", "timex", "udp_queues", "uname", "vmstat",
 ]  # fmt: skip
 NEWER_THAN_1_5 = {
