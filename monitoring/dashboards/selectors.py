@@ -63,6 +63,27 @@ def dashboard_selectors(dashboard: dict) -> list[dict]:
     ]
 
 
+def parse_selector(selector: str) -> tuple[str, list[tuple[str, str, str]]]:
+    """`name{a="x",b=~"y"}` -> ("name", [("a", "=", "x"), ("b", "=~", "y")])."""
+    name, brace, rest = selector.partition("{")
+    return name, _MATCHER.findall(rest[:-1]) if brace else []
+
+
+def matches(matchers: list[tuple[str, str, str]], labels: dict[str, str]) -> bool:
+    """PromQL label matching (regexes anchored, a missing label is "")."""
+    for key, op, value in matchers:
+        got = labels.get(key, "")
+        ok = {
+            "=": got == value,
+            "!=": got != value,
+            "=~": re.fullmatch(value, got) is not None if op == "=~" else False,
+            "!~": re.fullmatch(value, got) is None if op == "!~" else False,
+        }[op]
+        if not ok:
+            return False
+    return True
+
+
 def panels_with_data(panel_list: list[dict], present: set[str]) -> set[str]:
     """Titles of the panels Grafana would draw something for: at least one query all of whose
     selectors return series (`present` is the set of selectors that do)."""

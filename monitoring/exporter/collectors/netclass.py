@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from monitoring.exporter.base import Collector, NoDataError, Settings, read_text
+from monitoring.exporter.base import Collector, NoDataError, Settings, read_attribute
 
 # sysfs attribute -> (metric suffix, counter?), in node_exporter's order; speed is handled apart
 NUMERIC = (
@@ -38,7 +38,7 @@ IFF_UP = 0x1
 def _attribute(directory: str, name: str) -> str | None:
     """One sysfs attribute; None when the driver refuses it (EINVAL for a down link, ...)."""
     try:
-        return read_text(os.path.join(directory, name)).strip()
+        return read_attribute(os.path.join(directory, name)).strip()
     except OSError:
         return None
 
