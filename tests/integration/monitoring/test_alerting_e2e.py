@@ -30,7 +30,8 @@ import pytest
 import yaml
 from aiosmtpd.controller import Controller
 
-from monitoring.config import RULES_DIR, render
+from monitoring.config import RULES_DIR
+from provision.monitoring_commands import render
 
 ALERTS = ("NodeFilesystemAlmostOutOfSpace", "NodeCPUHighUsage")
 BURN = "import os\nos.nice(19)\nwhile True:\n    pass\n"
