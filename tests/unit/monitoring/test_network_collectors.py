@@ -266,3 +266,16 @@ def test_bonding_counts_slaves_with_mii_up(settings, fake_root, samples):
         ("node_bonding_slaves", (("master", "bond0"),)): 2,
         ("node_bonding_active", (("master", "bond0"),)): 1,
     }
+
+
+def test_netclass_rereads_fixed_attributes_of_a_recreated_interface(settings, fake_root, samples):
+    _iface(fake_root, "tun0", ifindex="7", type="65534", operstate="up", mtu="1500")
+    collector = NetclassCollector(settings)
+    assert (
+        samples(collector.collect())[("node_network_protocol_type", (("device", "tun0"),))] == 65534
+    )
+    # same name, new interface (new ifindex): its type is read again; the MTU always is
+    _iface(fake_root, "tun0", ifindex="8", type="1", mtu="1400")
+    got = samples(collector.collect())
+    assert got[("node_network_protocol_type", (("device", "tun0"),))] == 1
+    assert got[("node_network_mtu_bytes", (("device", "tun0"),))] == 1400
