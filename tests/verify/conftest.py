@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import testinfra
 
+from provision.errors import OperatorError
 from tests.verify import targets
 
 
@@ -37,16 +38,23 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return f"tests/verify: checking the hosts of {config.getoption('inventory', default=None)}"
 
 
-_resolved: list[targets.Target] | None = None
+TARGETS = pytest.StashKey[list[targets.Target]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Resolve the hosts once, before collection: a bad inventory, an unreachable host or an
+    unknown host key stops the run with one line."""
+    inventory = config.getoption("inventory", default=None)
+    if inventory is None:
+        return
+    try:
+        config.stash[TARGETS] = targets.resolve(inventory, config.getoption("limit", default=None))
+    except OperatorError as error:
+        raise pytest.UsageError(f"tests/verify: {error}") from None
 
 
 def _targets(config: pytest.Config) -> list[targets.Target]:
-    global _resolved
-    if _resolved is None:
-        _resolved = targets.resolve(
-            config.getoption("inventory", default=None), config.getoption("limit", default=None)
-        )
-    return _resolved
+    return config.stash[TARGETS]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

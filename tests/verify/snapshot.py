@@ -37,6 +37,7 @@ HOST_SPECIFIC: dict[str, str] = {
     "/etc/hosts": "names the host (127.0.1.1 <hostname>)",
     "/etc/mailname": "names the host",
     "/etc/eyeshots/secrets.env": "secrets generated on the host at first provision",
+    "/etc/eyeshots/backup-password": "the backup password, generated on the host likewise",
     "/etc/ssl/eyeshots/selfsigned/*": "certificate and key generated on the host",
     "/etc/letsencrypt/*": "certificates and account keys issued to the host",
     "/etc/ssl/private/ssl-cert-snakeoil.key": "Debian's per-host self-signed key (ssl-cert)",

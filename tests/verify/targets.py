@@ -20,8 +20,30 @@ def resolve(inventory_path: str, limit: str | None = None) -> list[Target]:
 
     Sandbox hosts (`eyeshots_sandbox: NAME`) get the machine's address and known_hosts filled
     in by the provisioning code itself, so the suite reaches them exactly as `eyeshots
-    provision` does."""
-    return runner.targets(inventory.load(inventory_path), limit=limit)
+    provision` does. A real host's key must already be in the operator's known_hosts: that is
+    checked before anything connects, since the provisioning code would accept a new one."""
+    loaded = inventory.load(inventory_path)
+    for host in loaded.hosts:
+        if (limit is None or host.name == limit) and not host.variables.get("eyeshots_sandbox"):
+            _require_known_host_key(host.name, host.variables)
+    return runner.targets(loaded, limit=limit)
+
+
+def _require_known_host_key(name: str, variables: dict) -> None:
+    # the address and port exactly as provision.runner reaches a non-sandbox host
+    address = str(variables.get("ansible_host") or name)
+    port = int(variables.get("ansible_port") or 22)
+    entry = address if port == 22 else f"[{address}]:{port}"
+    known_hosts = Path("~/.ssh/known_hosts").expanduser()
+    found = subprocess.run(
+        ["ssh-keygen", "-F", entry, "-f", str(known_hosts)], capture_output=True, text=True
+    )
+    if found.returncode != 0 or not found.stdout.strip():
+        raise OperatorError(
+            f"host {name} ({entry}) has no key in {known_hosts}: compare "
+            f"`ssh-keyscan -p {port} {address} | ssh-keygen -lf -` with the fingerprint your "
+            f"provider shows, then append the ssh-keyscan output to {known_hosts}"
+        )
 
 
 def ssh_config(found: list[Target], directory: Path) -> Path:
