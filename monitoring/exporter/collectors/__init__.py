@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from monitoring.exporter.base import Collector
+from monitoring.exporter.collectors.apt import AptCollector
 from monitoring.exporter.collectors.cpu import CPUCollector
 from monitoring.exporter.collectors.diskstats import DiskstatsCollector
 from monitoring.exporter.collectors.filefd import FilefdCollector
@@ -22,6 +23,7 @@ from monitoring.exporter.collectors.vmstat import VmstatCollector
 ALL: dict[str, type[Collector]] = {
     c.name: c
     for c in (
+        AptCollector,
         CPUCollector,
         DiskstatsCollector,
         FilefdCollector,
