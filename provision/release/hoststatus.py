@@ -4,6 +4,7 @@ root, standard library only): the release, the units, disk, the certificate, the
 from __future__ import annotations
 
 import glob
+import os
 import re
 import shutil
 import subprocess
@@ -71,6 +72,27 @@ def last_backup() -> dict[str, Any] | None:
     return newest
 
 
+def updates() -> dict[str, Any]:
+    """Pending upgrades (all, security) and a pending reboot, read as the exporter reads them."""
+    from monitoring.exporter.collectors.apt import REBOOT_REQUIRED, is_security, pending_upgrades
+
+    simulation = subprocess.run(
+        ["apt-get", "--just-print", "--quiet", "dist-upgrade"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LC_ALL": "C"},
+    )
+    pending = pending_upgrades(simulation.stdout) if simulation.returncode == 0 else None
+    reboot = Path(REBOOT_REQUIRED)
+    return {
+        "pending": None if pending is None else sum(pending.values()),
+        "security": None
+        if pending is None
+        else sum(n for (origin, _), n in pending.items() if is_security(origin)),
+        "reboot_required_since": reboot.stat().st_mtime if reboot.exists() else None,
+    }
+
+
 def gather() -> dict[str, Any]:
     return {
         "release": agent.current(),
@@ -79,4 +101,5 @@ def gather() -> dict[str, Any]:
         "disks": disks(),
         "certificate_days_left": certificate_days(),
         "last_backup": last_backup(),
+        "updates": updates(),
     }

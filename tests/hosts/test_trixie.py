@@ -5,6 +5,7 @@ with EYESHOTS_TEST_SUITE=trixie (tests/sandboxes.py)."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -21,7 +22,7 @@ def trixie(tmp_path_factory):
             tmp_path_factory.mktemp("inventory"), "ttrixie", f"eyeshots_domain: {DOMAIN}\n"
         )
         started = time.monotonic()
-        first, _, _ = provision(inventory)
+        first, _, first_log = provision(inventory)
         fresh = time.monotonic() - started
         started = time.monotonic()
         second, out, _ = provision(inventory)
@@ -29,16 +30,26 @@ def trixie(tmp_path_factory):
         print(f"trixie provision: fresh {fresh:.0f} s, no change {again:.0f} s")
         assert first > 0
         assert second == 0, out
-        yield box
+        yield box, first_log
     finally:
         destroy("ttrixie")
 
 
-def test_it_is_debian_13(trixie):
-    assert "VERSION_ID=\"13\"" in trixie.sudo("cat /etc/os-release").stdout
+def test_it_is_debian_13_and_patched_by_the_first_provision(trixie):
+    box, first_log = trixie
+    assert 'VERSION_ID="13"' in box.sudo("cat /etc/os-release").stdout
+    # The first run installed the security updates before anything else and said whether a
+    # reboot is needed; none is left pending.
+    assert re.search(r"first provision: \d+ security update\(s\) installed", first_log)
+    assert "reboot" in first_log.split("security update(s) installed", 1)[1]
+    record = box.sudo("cat /var/log/eyeshots-first-upgrade.log").stdout
+    assert re.search(r"^reboot-required: (yes|no)", record, re.M), record
+    pending = box.sudo("apt-get --just-print dist-upgrade").stdout
+    assert not [x for x in pending.splitlines() if x.startswith("Inst") and "ecurity" in x]
 
 
 def test_sshd_offers_and_negotiates_ml_kem(trixie):
+    trixie, _ = trixie
     effective = dict(
         line.partition(" ")[::2] for line in trixie.sudo("sshd -T").stdout.splitlines()
     )
@@ -57,6 +68,7 @@ def test_sshd_offers_and_negotiates_ml_kem(trixie):
 
 
 def test_firewall_nginx_and_units(trixie):
+    trixie, _ = trixie
     ufw = trixie.sudo("ufw status verbose").stdout
     assert "Status: active" in ufw
     assert "Default: deny (incoming), allow (outgoing)" in ufw

@@ -32,6 +32,11 @@ REBOOT_REQUIRED = "/run/reboot-required"
 UPDATE_STAMP = "/var/lib/apt/periodic/update-success-stamp"
 
 
+def is_security(origin: str) -> bool:
+    """Whether an origin (all of a package's, comma-separated) includes a security archive."""
+    return "security" in origin.lower()
+
+
 def pending_upgrades(simulation: str) -> Counter[tuple[str, str]]:
     """(origin, arch) -> packages an upgrade would install, from `apt-get --just-print` output."""
     found: Counter[tuple[str, str]] = Counter()

@@ -166,3 +166,26 @@ def test_parser_reads_every_origin_of_a_package():
     assert pending_upgrades(line + "\nConf libgcrypt20 (1.10.1-3+deb12u1 ...)\n") == {
         ("Debian:12.15/oldstable,Debian-Security:12/oldstable-security", "amd64"): 1
     }
+
+
+def test_eyeshots_status_counts_pending_and_security_updates_and_the_reboot(
+    apt_root, tmp_path, monkeypatch
+):
+    from provision.release import hoststatus, status_commands
+
+    apt_root.installed({"libssl3": "3.0.1", "tzdata": "2024a"})
+    apt_root.archive(SECURITY, {"libssl3": "3.0.2"})
+    apt_root.archive(UPDATES, {"tzdata": "2025b"})
+    flag = tmp_path / "reboot-required"
+    monkeypatch.setattr("monitoring.exporter.collectors.apt.REBOOT_REQUIRED", str(flag))
+    found = hoststatus.updates()
+    assert found == {"pending": 2, "security": 1, "reboot_required_since": None}
+    assert status_commands._updates(found) == "2 pending (1 security)   <-- attention"
+    flag.write_text("*** System restart required ***\n")
+    os.utime(flag, (found_since := os.stat(flag).st_mtime - 3 * 86400, found_since))
+    again = hoststatus.updates()
+    assert again["reboot_required_since"] == found_since
+    assert "reboot needed for 3.0 days" in status_commands._updates(again)
+    apt_root.installed({"libssl3": "3.0.2", "tzdata": "2025b"})
+    flag.unlink()
+    assert status_commands._updates(hoststatus.updates()) == "0 pending (0 security)"
