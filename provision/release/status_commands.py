@@ -28,7 +28,7 @@ SERVICES = {
 @limit_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(inventory_path: str, limit: str | None, as_json: bool) -> None:
-    """Per host: the live release, unit states, disk use, certificate expiry, last backup."""
+    """Per host: release, units, disk use, certificate expiry, last backup, updates, reboot."""
     found = {t.name: ship.host_status(t) for t in inventory_targets(inventory_path, limit)}
     if as_json:
         click.echo(json.dumps(found, indent=2))

@@ -150,5 +150,5 @@ class AptCollector(Collector):
         )
         # None until apt's first answer is in (a slow first run): no series rather than zeros.
         for (origin, arch), count in sorted((self._upgrades() or {}).items()):
-            pending.add_metric([origin, arch], count)
+            pending.add_metric([origin, arch], float(count))
         yield pending
