@@ -171,7 +171,8 @@ def test_parser_reads_every_origin_of_a_package():
 def test_eyeshots_status_counts_pending_and_security_updates_and_the_reboot(
     apt_root, tmp_path, monkeypatch
 ):
-    from provision.release import hoststatus, status_commands
+    from provision.release import status_commands
+    from provision.server import hoststatus
 
     apt_root.installed({"libssl3": "3.0.1", "tzdata": "2024a"})
     apt_root.archive(SECURITY, {"libssl3": "3.0.2"})

@@ -1,23 +1,23 @@
 """What `eyeshots status` reports about one server, gathered on the server by the agent (as
-root, standard library only): the release, the units, disk, the certificate, the last backup."""
+root): the release, the units, disk, the certificate, the last backup."""
 
 from __future__ import annotations
 
-import glob
 import os
-import re
 import shutil
 import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
-from provision.release import agent
+from monitoring.backup_metrics import last_successes
+from monitoring.exporter.collectors import apt
+from monitoring.exporter.collectors.apt import is_security, pending_upgrades
+from monitoring.exporter.collectors.tlscert import not_after, read_certificate
+from provision.server.layout import Layout
+from provision.server.releases import Releases
 
 OTHER_UNITS = ("nginx.service", "prometheus.service", "prometheus-alertmanager.service")
-DISKS = ("/", "/var/lib/eyeshots", "/srv/eyeshots/files")
-CERTIFICATE = "/etc/ssl/eyeshots/live/fullchain.pem"
-TEXTFILES = "/var/lib/prometheus/node-exporter/eyeshots_backup_*.prom"
 
 
 def units() -> list[dict[str, str]]:
@@ -33,9 +33,9 @@ def units() -> list[dict[str, str]]:
     return found
 
 
-def disks() -> list[dict[str, Any]]:
+def disks(paths: tuple[str, ...]) -> list[dict[str, Any]]:
     found = []
-    for path in DISKS:
+    for path in paths:
         if Path(path).exists():
             usage = shutil.disk_usage(path)
             used = round(100 * usage.used / usage.total, 1) if usage.total else 0.0
@@ -43,39 +43,25 @@ def disks() -> list[dict[str, Any]]:
     return found
 
 
-def certificate_days() -> float | None:
-    result = subprocess.run(
-        ["openssl", "x509", "-enddate", "-noout", "-in", CERTIFICATE],
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
+def certificate_days(path: str) -> float | None:
+    try:
+        expires = not_after(read_certificate(path))
+    except (OSError, ValueError):
         return None
-    end = result.stdout.strip().split("=", 1)[1]
-    expires = time.mktime(time.strptime(end, "%b %d %H:%M:%S %Y %Z")) - time.timezone
     return round((expires - time.time()) / 86400, 1)
 
 
-def last_backup() -> dict[str, Any] | None:
+def last_backup(textfile_directory: str) -> dict[str, Any] | None:
     """The newest successful backup of any repository, from the job's textfile metrics."""
-    newest: dict[str, Any] | None = None
-    for path in glob.glob(TEXTFILES):
-        text = Path(path).read_text()
-        for repository, stamp in re.findall(
-            r'^eyeshots_backup_last_success_timestamp_seconds\{repository="([^"]*)"\} (\S+)',
-            text,
-            re.M,
-        ):
-            age = (time.time() - float(stamp)) / 3600
-            if newest is None or age < newest["age_hours"]:
-                newest = {"repository": repository, "age_hours": round(age, 1)}
-    return newest
+    successes = last_successes(textfile_directory)
+    if not successes:
+        return None
+    repository, stamp = max(successes.items(), key=lambda item: item[1])
+    return {"repository": repository, "age_hours": round((time.time() - stamp) / 3600, 1)}
 
 
 def updates() -> dict[str, Any]:
     """Pending upgrades (all, security) and a pending reboot, read as the exporter reads them."""
-    from monitoring.exporter.collectors.apt import REBOOT_REQUIRED, is_security, pending_upgrades
-
     simulation = subprocess.run(
         ["apt-get", "--just-print", "--quiet", "dist-upgrade"],
         capture_output=True,
@@ -83,7 +69,7 @@ def updates() -> dict[str, Any]:
         env={**os.environ, "LC_ALL": "C"},
     )
     pending = pending_upgrades(simulation.stdout) if simulation.returncode == 0 else None
-    reboot = Path(REBOOT_REQUIRED)
+    reboot = Path(apt.REBOOT_REQUIRED)
     return {
         "pending": None if pending is None else sum(pending.values()),
         "security": None
@@ -93,13 +79,14 @@ def updates() -> dict[str, Any]:
     }
 
 
-def gather() -> dict[str, Any]:
+def gather(layout: Layout) -> dict[str, Any]:
+    releases = Releases(layout)
     return {
-        "release": agent.current(),
-        "previous": agent.previous(),
+        "release": releases.current(),
+        "previous": releases.previous(),
         "units": units(),
-        "disks": disks(),
-        "certificate_days_left": certificate_days(),
-        "last_backup": last_backup(),
+        "disks": disks(layout.disks),
+        "certificate_days_left": certificate_days(str(layout.certificate)),
+        "last_backup": last_backup(str(layout.textfile_directory)),
         "updates": updates(),
     }
