@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from monitoring.exporter.base import Collector
+from monitoring.exporter.collectors.apt import AptCollector
 from monitoring.exporter.collectors.arp import ARPCollector
 from monitoring.exporter.collectors.bonding import BondingCollector
 from monitoring.exporter.collectors.conntrack import ConntrackCollector
@@ -36,6 +37,7 @@ from monitoring.exporter.collectors.vmstat import VmstatCollector
 ALL: dict[str, type[Collector]] = {
     c.name: c
     for c in (
+        AptCollector,
         ARPCollector,
         BondingCollector,
         CPUCollector,
