@@ -29,6 +29,9 @@ class AptRoot:
             f'Dir "{root}/";\nDir::State::status "{root}/var/lib/dpkg/status";\n'
             'APT::Architecture "amd64";\nAPT::Architectures { "amd64"; };\n'
             'Debug::NoLocking "true";\n'
+            # no binary cache: apt judges it by the status file's size and whole-second mtime,
+            # and a rewrite of the same size within a second would be answered from the old one
+            'Dir::Cache::pkgcache "";\nDir::Cache::srcpkgcache "";\n'
         )
         self.suites: list[str] = []
         self.installed({})
