@@ -327,6 +327,10 @@ class Archiver:
         # an unreadable directory raises here and is left out by the caller, as restic does
         # (storing it empty would look like its files were deleted)
         entries = sorted(os.scandir(path), key=lambda e: e.name)
+        # --exclude-if-present NAME, as restic: a directory holding NAME keeps only NAME
+        markers = [m for m in self._if_present if os.path.lexists(path + b"/" + m)]
+        if markers:
+            entries = [e for e in entries if not any(e.name != m for m in markers)]
         for entry in entries:
             full = entry.path
             if self._excluded(full):
@@ -352,8 +356,7 @@ class Archiver:
             text = os.fsdecode(path)
             if self._exclude.matches(text) or self._iexclude.matches(text):
                 return True
-        # --exclude-if-present NAME: leave out directories holding a file of that name
-        return any(os.path.lexists(os.path.join(path, n)) for n in self._if_present)
+        return False
 
     # --- files ----------------------------------------------------------------------------
 

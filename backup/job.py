@@ -24,7 +24,7 @@ from backup.archiver import Archiver
 from backup.backends.base import FileType
 from backup.check import check
 from backup.forget import Policy, forget, same_group
-from backup.locks import Lock, remove_locks
+from backup.locks import Lock
 from backup.progress import Progress
 from backup.prune import prune
 from backup.repository import Repository
@@ -124,9 +124,6 @@ def run_job(open_repo: Callable[[], Repository], cfg: JobConfig) -> JobResult:
         if not paths:
             raise ValueError("nothing to back up: give paths, --sqlite or --files")
         repo = open_repo()
-        # a run killed earlier (OOM, reboot) leaves its lock; it would block retention forever.
-        # Only provably stale locks go: this host's dead PIDs, or not refreshed for 30 minutes.
-        remove_locks(repo)
         # the index loads (and the tree walk starts) while the lock waits for other lockers
         with Lock(repo, defer_check=True):
             repo.load_index()

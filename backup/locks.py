@@ -163,17 +163,17 @@ class Lock:
                 for other in list_locks(self.repo):
                     if other.id == self.id:
                         continue
-                    if not (self.exclusive or other.exclusive):
-                        continue
                     if other.stale():
                         # a killed run's lock (dead PID here, or not refreshed for 30 min):
-                        # every command clears it itself, as restic >= 0.16 does
+                        # every command that locks clears it, by `unlock`'s own rule, so no
+                        # one has to unlock by hand after a crash
                         try:
                             self.repo.backend.remove(FileType.LOCK, other.id)
                         except NotFoundError:
                             pass
                         continue
-                    raise LockConflict(f"repository is already locked: {other.describe()}")
+                    if self.exclusive or other.exclusive:
+                        raise LockConflict(f"repository is already locked: {other.describe()}")
             except BaseException as e:
                 self._conflict = e
                 self.release()

@@ -75,9 +75,7 @@ def _translate(part: str) -> re.Pattern[str]:
             cls.append("]")
             out.append("".join(cls))
             i = j
-        elif ch == "]":
-            raise PatternError(f"{part!r}: unmatched ]")
-        else:
+        else:  # `]` outside a class is an ordinary character in Go's matcher too
             out.append(re.escape(ch))
         i += 1
     return re.compile("(?s:" + "".join(out) + r")\Z")

@@ -180,3 +180,43 @@ class Repository:
     def snapshots(self) -> Iterator[tuple[str, dict]]:
         for name in self.list_ids(FileType.SNAPSHOT):
             yield name, self.load_unpacked(FileType.SNAPSHOT, name)
+
+    # --- keys: the passwords that open the repository ---------------------------------------
+
+    def add_key(self, password: bytes, params: KDFParams | None = None) -> str:
+        """Store a new key file that unlocks the same master key with another password."""
+        data = make_key_file(self.key, password, params or calibrate())
+        name = hashlib.sha256(data).hexdigest()
+        self.backend.save(FileType.KEY, name, data)
+        return name
+
+    def list_keys(self) -> list[dict]:
+        out = []
+        for name, _ in self.backend.list(FileType.KEY):
+            try:
+                doc = parse_key_file(self.backend.load(FileType.KEY, name))
+            except (ValueError, CryptoError):
+                doc = {}
+            out.append(
+                {
+                    "id": name,
+                    "current": name == self.key_id,
+                    "username": doc.get("username", ""),
+                    "hostname": doc.get("hostname", ""),
+                    "created": doc.get("created", ""),
+                }
+            )
+        return sorted(out, key=lambda k: k["created"])
+
+    def remove_key(self, key_id: str) -> str:
+        matches = [k["id"] for k in self.list_keys() if k["id"].startswith(key_id)]
+        if len(matches) != 1:
+            raise KeyError(
+                f"key {key_id!r}: " + ("no match" if not matches else "ambiguous prefix")
+            )
+        if matches[0] == self.key_id:
+            raise ValueError(
+                "refusing to remove the key currently in use; open with another password"
+            )
+        self.backend.remove(FileType.KEY, matches[0])
+        return matches[0]

@@ -62,12 +62,15 @@ class RestoreFilter:
         self.excludes = [Matcher(excludes or []), Matcher(iexcludes or [], ignore_case=True)]
         if any(self.includes) and any(self.excludes):
             raise ValueError("--include and --exclude cannot be combined (as in restic)")
+        self.active = any(self.includes) or any(self.excludes)
 
     def __bool__(self) -> bool:
-        return any(self.includes) or any(self.excludes)
+        return self.active
 
     def __call__(self, path: bytes, is_dir: bool) -> tuple[bool, bool]:
         """(restore this node, walk into it)."""
+        if not self.active:
+            return True, is_dir
         text = os.fsdecode(path)
         if any(self.excludes):
             take = not any(m.matches(text) for m in self.excludes)

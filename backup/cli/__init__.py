@@ -3,7 +3,7 @@
 One module per command group registers its commands on the `cli` group of `base`.
 """
 
-from backup.cli import browse, job, keys, maintenance  # noqa: F401 - they register commands
+from backup.cli import browse, inspect, job, keys, maintenance  # noqa: F401 - register commands
 from backup.cli.base import cli
 
 __all__ = ["cli"]

@@ -217,3 +217,16 @@ def selection(kw: dict):  # noqa: ANN201 - a SnapshotFilter
     from backup.snapshots import SnapshotFilter
 
     return SnapshotFilter.from_options(kw.pop("hosts"), kw.pop("tags"), kw.pop("paths"))
+
+
+@cli.command()
+def version() -> None:
+    """Print this engine's version and the repository format it writes."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        v = dist_version("eyeshots")
+    except PackageNotFoundError:
+        v = "unknown"
+    click.echo(f"eyeshots backup {v}: restic repository format v2 (readable by restic >= 0.14)")

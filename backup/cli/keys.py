@@ -17,9 +17,7 @@ def key() -> None:
 @clean_errors
 def key_list(s: Settings) -> None:
     """List the key files; * marks the one that opened the repository."""
-    from backup.keys import list_keys
-
-    keys = list_keys(s.open())
+    keys = s.open().list_keys()
     emit(
         s,
         keys,
@@ -42,13 +40,11 @@ def key_list(s: Settings) -> None:
 @clean_errors
 def key_add(s: Settings, new_password_file: str) -> None:
     """Add a password that opens the repository."""
-    from backup.keys import add_key
-
     with open(new_password_file, "rb") as f:
         new = f.read().strip()
     if not new:
         raise click.ClickException(f"{new_password_file} is empty: put the new password in it")
-    key_id = add_key(s.open(), new)
+    key_id = s.open().add_key(new)
     emit(s, {"id": key_id}, f"saved new key {key_id[:8]}")
 
 
@@ -58,7 +54,5 @@ def key_add(s: Settings, new_password_file: str) -> None:
 @clean_errors
 def key_remove(s: Settings, key_id: str) -> None:
     """Remove a key file (not the one in use)."""
-    from backup.keys import remove_key
-
-    removed = remove_key(s.open(), key_id)
+    removed = s.open().remove_key(key_id)
     emit(s, {"removed": removed}, f"removed key {removed[:8]}")

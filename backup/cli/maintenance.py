@@ -201,3 +201,103 @@ def repair_index(s: Settings) -> None:
 
 
 cli.add_command(repair_index, name="rebuild-index")
+
+
+@cli.command()
+@click.argument("snapshot_ids", nargs=-1)
+@click.option("--add", "add", multiple=True, help="Tags to add (a,b or repeat).")
+@click.option("--remove", "remove", multiple=True, help="Tags to remove (a,b or repeat).")
+@click.option("--set", "set_", multiple=True, help="Replace all tags with these.")
+@snapshot_filter_options
+@pass_settings
+@clean_errors
+def tag(
+    s: Settings,
+    snapshot_ids: tuple[str, ...],
+    add: tuple[str, ...],
+    remove: tuple[str, ...],
+    set_: tuple[str, ...],
+    **kw: Any,
+) -> None:
+    """Change snapshots' tags (each changed snapshot is rewritten, as restic does)."""
+    from backup.backends.base import FileType
+    from backup.snapshots import resolve_snapshot, split_tags
+
+    def flat(values: tuple[str, ...]) -> list[str]:
+        return [t for group in split_tags(values) for t in group if t]
+
+    if set_ and (add or remove):
+        raise click.ClickException("--set cannot be combined with --add or --remove")
+    if not (set_ or add or remove):
+        raise click.ClickException("nothing to do: give --add, --remove or --set")
+    chosen = selection(kw)
+    repo = s.open()
+    changed = []
+    with s.lock(repo, exclusive=True):
+        if snapshot_ids:
+            snaps = [resolve_snapshot(repo, ref) for ref in snapshot_ids]
+        else:
+            snaps = chosen.select(repo.snapshots())
+        for sid, snap in snaps:
+            tags = list(snap.get("tags") or [])
+            if set_:
+                new = flat(set_)
+            else:
+                new = [t for t in tags if t not in flat(remove)]
+                new += [t for t in flat(add) if t not in new]
+            if new == tags:
+                continue
+            doc = dict(snap)
+            doc.pop("tags", None)
+            if new:
+                doc["tags"] = new
+            doc.setdefault("original", sid)
+            new_id = repo.save_unpacked(FileType.SNAPSHOT, doc)
+            repo.backend.remove(FileType.SNAPSHOT, sid)
+            changed.append({"old": sid, "new": new_id})
+    emit(s, changed, f"modified tags on {len(changed)} snapshots")
+
+
+@cli.command()
+@click.argument("snapshot_ids", nargs=-1)
+@click.option(
+    "--from-repo",
+    required=True,
+    envvar="RESTIC_FROM_REPOSITORY",
+    help="Repository to copy snapshots from.",
+)
+@click.option(
+    "--from-password-file",
+    envvar="RESTIC_FROM_PASSWORD_FILE",
+    type=click.Path(dir_okay=False),
+    help="Password file of the source repository.",
+)
+@snapshot_filter_options
+@pass_settings
+@clean_errors
+def copy(
+    s: Settings,
+    snapshot_ids: tuple[str, ...],
+    from_repo: str,
+    from_password_file: str | None,
+    **kw: Any,
+) -> None:
+    """Copy snapshots (all that match, or the given ones) from --from-repo into this one."""
+    from backup.copy import copy_snapshots
+    from backup.snapshots import by_time, resolve_snapshot
+
+    chosen = selection(kw)
+    source = Settings(from_repo, from_password_file, s.json)
+    src, dst = source.open(), s.open()
+    with source.lock(src), s.lock(dst):
+        if snapshot_ids:
+            snaps = [resolve_snapshot(src, ref) for ref in snapshot_ids]
+        else:
+            snaps = by_time(chosen.select(src.snapshots()))
+        result = copy_snapshots(src, dst, snaps)
+    emit(
+        s,
+        asdict(result),
+        f"copied {len(result.copied)} snapshots ({result.blobs} blobs), "
+        f"{len(result.skipped)} already there",
+    )

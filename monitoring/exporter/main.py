@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import logging
+import os
 import platform
 import re
 import sys
 import threading
 from collections.abc import Callable, Iterable
-from importlib.metadata import version
 
 import click
 from prometheus_client import CollectorRegistry
@@ -36,10 +37,32 @@ def parse_duration(value: str) -> float:
     return float(match.group(1)) * scale
 
 
+def installed_version(distribution: str = "eyeshots") -> str:
+    """The installed distribution's version, from its dist-info directory name: what
+    importlib.metadata.version answers, without the ~2 MB of modules it imports."""
+    for entry in sys.path:
+        for info in glob.glob(os.path.join(entry or ".", f"{distribution}-*.dist-info")):
+            return os.path.basename(info)[len(distribution) + 1 : -len(".dist-info")]
+    return "unknown"
+
+
+def release_startup_memory() -> None:
+    """Hand the heap that imports and option parsing left behind back to the kernel (~2 MB of
+    RSS on a process whose steady state is ~27 MB)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
+
+
 class BuildInfo(RegistryCollector):
     def __init__(self) -> None:
-        # importlib.metadata is slow enough (~1 ms) to matter at every scrape
-        self.labels = [version("eyeshots"), platform.python_version()]
+        # looked up once: it would cost ~1 ms at every scrape
+        self.labels = [installed_version(), platform.python_version()]
 
     def collect(self) -> Iterable[Metric]:
         info = GaugeMetricFamily(
@@ -54,9 +77,9 @@ class BuildInfo(RegistryCollector):
 # node_exporter's Linux collectors this exporter does not implement: --no-collector.NAME is
 # accepted (there is nothing to turn off), --collector.NAME is refused naming the flag
 NOT_IMPLEMENTED = (
-    "bcache", "bonding", "btrfs", "buddyinfo", "cgroups", "cpu_vulnerabilities", "cpufreq",
+    "bcache", "btrfs", "buddyinfo", "cgroups", "cpu_vulnerabilities", "cpufreq",
     "dmi", "drbd", "drm", "edac", "ethtool", "fibrechannel", "hwmon", "infiniband",
-    "interrupts", "ipvs", "kernel_hung", "ksmd", "lnstat", "logind", "mdadm", "meminfo_numa",
+    "interrupts", "ipvs", "kernel_hung", "ksmd", "lnstat", "logind", "meminfo_numa",
     "mountstats", "netclass_rtnl", "network_route", "nfs", "nfsd", "ntp", "nvme", "perf",
     "powersupplyclass", "processes", "qdisc", "rapl", "runit", "slabinfo", "softirqs",
     "supervisord", "swap", "sysctl", "tapestats", "tcpstat", "thermal_zone", "watchdog",
@@ -485,6 +508,7 @@ def main(
         "TLS" if web.ssl_context else "plain HTTP",
         ", ".join(enabled),
     )
+    release_startup_memory()
     for server in servers[1:]:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     try:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from monitoring.exporter.base import Collector
+from monitoring.exporter.collectors.apt import AptCollector
 from monitoring.exporter.collectors.arp import ARPCollector
+from monitoring.exporter.collectors.bonding import BondingCollector
 from monitoring.exporter.collectors.conntrack import ConntrackCollector
 from monitoring.exporter.collectors.cpu import CPUCollector
 from monitoring.exporter.collectors.diskstats import DiskstatsCollector
@@ -11,6 +13,7 @@ from monitoring.exporter.collectors.entropy import EntropyCollector
 from monitoring.exporter.collectors.filefd import FilefdCollector
 from monitoring.exporter.collectors.filesystem import FilesystemCollector
 from monitoring.exporter.collectors.loadavg import LoadavgCollector
+from monitoring.exporter.collectors.mdadm import MdadmCollector
 from monitoring.exporter.collectors.meminfo import MeminfoCollector
 from monitoring.exporter.collectors.netclass import NetclassCollector
 from monitoring.exporter.collectors.netdev import NetdevCollector
@@ -34,7 +37,9 @@ from monitoring.exporter.collectors.vmstat import VmstatCollector
 ALL: dict[str, type[Collector]] = {
     c.name: c
     for c in (
+        AptCollector,
         ARPCollector,
+        BondingCollector,
         CPUCollector,
         ConntrackCollector,
         DiskstatsCollector,
@@ -42,6 +47,7 @@ ALL: dict[str, type[Collector]] = {
         FilefdCollector,
         FilesystemCollector,
         LoadavgCollector,
+        MdadmCollector,
         MeminfoCollector,
         NetclassCollector,
         NetdevCollector,

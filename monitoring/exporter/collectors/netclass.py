@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterable
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from monitoring.exporter.base import Collector, NoDataError, Settings, read_text
+from monitoring.exporter.base import Collector, NoDataError, Settings, read_attribute
 
 # sysfs attribute -> (metric suffix, counter?), in node_exporter's order; speed is handled apart
 NUMERIC = (
@@ -31,6 +32,13 @@ NUMERIC = (
     ("tx_queue_len", "transmit_queue_length", False),
     ("type", "protocol_type", False),
 )
+# fixed for the life of an interface (kernel-assigned at creation); read once per ifindex, since
+# sysfs open(2)s are most of this collector's cost (~20 per interface per scrape)
+STATIC = ("addr_assign_type", "dev_id", "iflink", "name_assign_type", "type", "broadcast")
+TEXT = ("address", "broadcast", "duplex", "operstate", "ifalias")
+DYNAMIC = tuple(
+    a for a in (*(n for n, _, _ in NUMERIC), *TEXT) if a not in STATIC and a != "ifindex"
+)
 INFO_LABELS = ["device", "address", "broadcast", "duplex", "operstate", "adminstate", "ifalias"]
 IFF_UP = 0x1
 
@@ -38,7 +46,7 @@ IFF_UP = 0x1
 def _attribute(directory: str, name: str) -> str | None:
     """One sysfs attribute; None when the driver refuses it (EINVAL for a down link, ...)."""
     try:
-        return read_text(os.path.join(directory, name)).strip()
+        return read_attribute(os.path.join(directory, name)).strip()
     except OSError:
         return None
 
@@ -54,6 +62,23 @@ class NetclassCollector(Collector):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self._ignored = re.compile(settings.netclass_ignored_devices)
+        # device -> (ifindex, its STATIC attributes); an interface re-created under the same
+        # name gets a new ifindex, so the cache never outlives the interface it describes
+        self._static: dict[str, tuple[str | None, dict[str, str | None]]] = {}
+        self._lock = threading.Lock()
+
+    def _values(self, entry: os.DirEntry) -> dict[str, str | None]:
+        ifindex = _attribute(entry.path, "ifindex")
+        with self._lock:
+            cached = self._static.get(entry.name)
+        if cached is None or cached[0] != ifindex or ifindex is None:
+            cached = (ifindex, {a: _attribute(entry.path, a) for a in STATIC})
+            with self._lock:
+                self._static[entry.name] = cached
+        values = dict(cached[1], ifindex=ifindex)
+        for attribute in DYNAMIC:
+            values[attribute] = _attribute(entry.path, attribute)
+        return values
 
     def collect(self) -> Iterable[Metric]:
         root = self.settings.sys("class", "net")
@@ -77,15 +102,15 @@ class NetclassCollector(Collector):
             )
             for attribute, suffix, counter in NUMERIC
         }
+        with self._lock:
+            for gone in set(self._static) - {e.name for e in entries}:
+                del self._static[gone]
         for entry in sorted(entries, key=lambda e: e.name):
             device = entry.name
             if self._ignored.search(device):
                 continue
-            values = {a: _attribute(entry.path, a) for a, _, _ in NUMERIC}
-            text = {
-                a: _attribute(entry.path, a) or ""
-                for a in ("address", "broadcast", "duplex", "operstate", "ifalias")
-            }
+            values = self._values(entry)
+            text = {a: values.pop(a) or "" for a in TEXT}
             up.add_metric([device], 1.0 if text["operstate"] == "up" else 0.0)
             flags = values["flags"]
             adminstate = "up" if flags and _number(flags) & IFF_UP else "down"

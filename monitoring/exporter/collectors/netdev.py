@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from monitoring.exporter.base import Collector, Settings, ignored, read_text
+from monitoring.exporter.base import Collector, Settings, ignored, read_attribute, read_text
 
 COLUMNS = (
     "receive_bytes",
@@ -54,7 +54,9 @@ class NetdevCollector(Collector):
     def _nohandler(self, device: str) -> float | None:
         try:
             return float(
-                read_text(self.settings.sys("class", "net", device, "statistics", "rx_nohandler"))
+                read_attribute(
+                    self.settings.sys("class", "net", device, "statistics", "rx_nohandler")
+                )
             )
         except (OSError, ValueError):
             return None

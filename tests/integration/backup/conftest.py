@@ -108,7 +108,7 @@ def local_repo(tmp_path: Path) -> tuple[Repository, Restic]:
     return repo, Restic(str(path))
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def restic_factory():
     return Restic
 
@@ -118,7 +118,7 @@ def tree_manifest():
     return manifest
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def password() -> str:
     return PASSWORD
 

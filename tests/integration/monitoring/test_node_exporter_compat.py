@@ -32,8 +32,8 @@ from monitoring.exporter import base
 
 NODE_EXPORTER = shutil.which("prometheus-node-exporter")
 COLLECTORS = [
-    "arp", "conntrack", "cpu", "diskstats", "entropy", "filefd", "filesystem", "loadavg",
-    "meminfo", "netclass", "netdev", "netstat", "os", "pressure", "schedstat", "selinux",
+    "arp", "bonding", "conntrack", "cpu", "diskstats", "entropy", "filefd", "filesystem", "loadavg",
+    "mdadm", "meminfo", "netclass", "netdev", "netstat", "os", "pressure", "schedstat", "selinux",
     "sockstat", "softnet", "stat", "textfile", "time", "timex", "udp_queues", "uname", "vmstat",
 ]  # fmt: skip
 NEWER_THAN_1_5 = {
@@ -83,6 +83,14 @@ GAUGE_SLACK = {
 }
 SKIP_VALUES = ("node_scrape_collector_duration_seconds",)
 Series = dict[str, dict[frozenset, float]]
+
+
+def help_texts(text: str) -> dict[str, str]:
+    return {
+        f.name: f.documentation
+        for f in text_string_to_metric_families(text)
+        if f.name.startswith("node_") and f.samples
+    }
 
 
 def parse(text: str) -> tuple[Series, dict[str, str]]:
@@ -194,6 +202,14 @@ def test_same_names_types_labels_and_values(exporters, get):
             f"{name}: only ours {set(mine[name]) - set(first[name])}, "
             f"only theirs {set(first[name]) - set(mine[name])}"
         )
+
+    # same HELP text for every family both serve
+    theirs_help, ours_help = help_texts(get(theirs)), help_texts(get(ours))
+    shared = set(theirs_help) & set(ours_help)
+    assert len(shared) > 100
+    assert {
+        n: (theirs_help[n], ours_help[n]) for n in shared if theirs_help[n] != ours_help[n]
+    } == {}
 
     checked = 0
     for name, samples in mine.items():

@@ -23,7 +23,7 @@ def test_a_node_exporter_command_line_runs_with_the_same_meaning(spawn, port, ge
         [*exporter_argv, f"--web.listen-address=127.0.0.1:{listen}",
          f"--web.listen-address=127.0.0.1:{second}", "--log.level=debug", "--log.format=json",
          "--web.max-requests=10", "--runtime.gomaxprocs=1", "--no-collector.arp",
-         "--no-collector.zfs", "--no-collector.mdadm", "--collector.netdev.device-exclude=^lo$",
+         "--no-collector.zfs", "--no-collector.btrfs", "--collector.netdev.device-exclude=^lo$",
          "--collector.diskstats.device-include=^nomatch$", "--no-collector.cpu.guest",
          "--collector.filesystem.ignored-mount-points=^/(dev|proc|sys|run)($|/)",
          "--collector.netstat.fields=^Tcp_CurrEstab$", "--collector.vmstat.fields=^oom_kill$",

@@ -12,7 +12,9 @@ import pytest
 
 from monitoring.exporter.base import Filter, NoDataError
 from monitoring.exporter.collectors.arp import ARPCollector
+from monitoring.exporter.collectors.bonding import BondingCollector
 from monitoring.exporter.collectors.conntrack import ConntrackCollector
+from monitoring.exporter.collectors.mdadm import MdadmCollector
 from monitoring.exporter.collectors.netclass import NetclassCollector
 from monitoring.exporter.collectors.netstat import NetstatCollector
 from monitoring.exporter.collectors.os_release import OSCollector
@@ -217,3 +219,63 @@ def test_schedstat_nanoseconds_to_seconds(settings, fake_root, samples):
     assert got[("node_schedstat_running_seconds_total", (("cpu", "0"),))] == 2.0
     assert got[("node_schedstat_waiting_seconds_total", (("cpu", "0"),))] == 0.5
     assert got[("node_schedstat_timeslices_total", (("cpu", "0"),))] == 42
+
+
+MDSTAT = """Personalities : [raid1]
+md1 : active raid1 sdb2[1] sda2[0](F)
+      2096064 blocks super 1.2 [2/1] [U_]
+      [=>...................]  recovery =  5.0% (104832/2096064) finish=1.2min speed=20966K/sec
+
+md0 : active raid1 sdb1[1] sda1[0] sdc1[2](S)
+      1048512 blocks super 1.2 [2/2] [UU]
+
+unused devices: <none>
+"""
+
+
+def test_mdadm_degraded_and_recovering_array(settings, fake_root, samples):
+    with pytest.raises(NoDataError):
+        list(MdadmCollector(settings).collect())
+    (fake_root / "proc" / "mdstat").write_text(MDSTAT)
+    got = samples(MdadmCollector(settings).collect())
+    assert got[("node_md_disks_required", (("device", "md1"),))] == 2
+    assert got[("node_md_disks", (("device", "md1"), ("state", "active")))] == 1
+    assert got[("node_md_disks", (("device", "md1"), ("state", "failed")))] == 1
+    assert got[("node_md_state", (("device", "md1"), ("state", "recovering")))] == 1
+    assert got[("node_md_state", (("device", "md1"), ("state", "active")))] == 0
+    assert got[("node_md_blocks_synced", (("device", "md1"),))] == 104832
+    assert got[("node_md_disks", (("device", "md0"), ("state", "spare")))] == 1
+    assert got[("node_md_state", (("device", "md0"), ("state", "active")))] == 1
+    assert got[("node_md_blocks_synced", (("device", "md0"),))] == 1048512
+
+
+def test_bonding_counts_slaves_with_mii_up(settings, fake_root, samples):
+    with pytest.raises(NoDataError):
+        list(BondingCollector(settings).collect())
+    net = fake_root / "sys" / "class" / "net"
+    net.mkdir(parents=True, exist_ok=True)
+    (net / "bonding_masters").write_text("bond0\n")
+    _iface(fake_root, "bond0")
+    (net / "bond0" / "bonding").mkdir()
+    (net / "bond0" / "bonding" / "slaves").write_text("eth0 eth1\n")
+    for slave, status in (("eth0", "up"), ("eth1", "down")):
+        (net / slave / "bonding_slave").mkdir(parents=True)
+        (net / slave / "bonding_slave" / "mii_status").write_text(status + "\n")
+    got = samples(BondingCollector(settings).collect())
+    assert got == {
+        ("node_bonding_slaves", (("master", "bond0"),)): 2,
+        ("node_bonding_active", (("master", "bond0"),)): 1,
+    }
+
+
+def test_netclass_rereads_fixed_attributes_of_a_recreated_interface(settings, fake_root, samples):
+    _iface(fake_root, "tun0", ifindex="7", type="65534", operstate="up", mtu="1500")
+    collector = NetclassCollector(settings)
+    assert (
+        samples(collector.collect())[("node_network_protocol_type", (("device", "tun0"),))] == 65534
+    )
+    # same name, new interface (new ifindex): its type is read again; the MTU always is
+    _iface(fake_root, "tun0", ifindex="8", type="1", mtu="1400")
+    got = samples(collector.collect())
+    assert got[("node_network_protocol_type", (("device", "tun0"),))] == 1
+    assert got[("node_network_mtu_bytes", (("device", "tun0"),))] == 1400
