@@ -28,6 +28,8 @@ def _link_debs(source: Path, target: Path) -> None:
             continue
         try:
             os.link(deb, destination)
+        except FileExistsError:
+            continue  # another machine published the same package a moment ago
         except OSError:
             return
 
