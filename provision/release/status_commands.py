@@ -9,6 +9,7 @@ import click
 from provision.options import inventory_option, limit_option
 from provision.release import ship
 from provision.release.commands import inventory_targets
+from provision.remote import Remote, on_each
 
 # what `eyeshots logs SERVICE` shows: journalctl unit patterns (every release's instances)
 SERVICES = {
@@ -28,11 +29,10 @@ SERVICES = {
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(inventory_path: str, limit: str | None, as_json: bool) -> None:
     """Per host: the live release, unit states, disk use, certificate expiry, last backup."""
-    found = {t.name: ship.host_status(t) for t in inventory_targets(inventory_path, limit)}
+    outcome = on_each(inventory_targets(inventory_path, limit), ship.host_status)
     if as_json:
-        click.echo(json.dumps(found, indent=2))
-        return
-    for name, state in found.items():
+        click.echo(json.dumps(outcome.results, indent=2))
+    for name, state in outcome.results.items() if not as_json else ():
         click.echo(f"{name}:")
         if not state:
             click.echo("  nothing deployed yet; run `eyeshots deploy`")
@@ -57,6 +57,7 @@ def status(inventory_path: str, limit: str | None, as_json: bool) -> None:
                 else "no successful backup yet"
             )
         )
+    outcome.raise_for_failures()
 
 
 @click.command()
@@ -69,4 +70,5 @@ def logs(inventory_path: str, limit: str | None, service: str, lines: int, follo
     """Show a service's journal on each host (all of its release instances)."""
     for target in inventory_targets(inventory_path, limit):
         click.echo(f"==> {target.name}: {service}", err=True)
-        ship.logs(target, SERVICES[service], lines, follow)
+        with Remote(target) as remote:
+            ship.logs(remote, SERVICES[service], lines, follow)
