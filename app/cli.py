@@ -138,6 +138,7 @@ def serve(
 
     from app.core.db import make_engine, make_sessionmaker
     from app.core.migrations import upgrade
+    from app.web.serving import run
 
     settings = _settings()
     # a wrong storage setting is a one-line error now, not a traceback in every worker
@@ -167,13 +168,15 @@ def serve(
     if "EYESHOTS_SECRET_KEY" not in os.environ:
         click.echo("note: EYESHOTS_SECRET_KEY is not set; open forms break on restart", err=True)
         os.environ["EYESHOTS_SECRET_KEY"] = settings.secret_key
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=True,
-        timeout_graceful_shutdown=graceful_timeout,
-        log_level="info",
+    run(
+        uvicorn.Config(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=True,
+            timeout_graceful_shutdown=graceful_timeout,
+            log_level="info",
+        )
     )

@@ -42,6 +42,7 @@ from app.reviews import endpoints as reviews_api
 from app.storage.factory import storage_from_settings
 from app.users import endpoints as users_api
 from app.users import pages as users_pages
+from app.web import pages as web_pages
 from app.web.render import render, sign_in_redirect
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -91,7 +92,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    events_api):  # fmt: skip
         api.include_router(module.router)
     app.include_router(api)
-    for module in (auth_pages, projects_pages, assets_pages, invoices_pages, users_pages):
+    for module in (
+        auth_pages,
+        projects_pages,
+        assets_pages,
+        invoices_pages,
+        users_pages,
+        web_pages,
+    ):
         app.include_router(module.router, include_in_schema=False)
     if settings.oidc_enabled:
         # Authlib keeps state, nonce and PKCE verifier here for the round trip to the provider;

@@ -2,10 +2,13 @@
 
 Starts `eyeshots app serve` on 127.0.0.1 against a fresh SQLite database seeded with a studio
 (50 users, 20 projects, files, versions, comments, invoices), then 50 virtual users each load
-their dashboard and one of their projects in a loop. The peer is /healthz on the same server
-in the same run: no database, no template, so the ratio shows what the pages themselves cost.
+their dashboard and one of their projects in a loop, in two phases: first like people, pausing
+`--think` seconds after each page (target: p95 <= 50 ms), then without pauses, which gives the
+throughput per worker and, from the CPU time of the server and of this load generator, what
+bounds it. The peer is /healthz on the same server in the same run: no database, no template,
+so the ratio shows what the pages themselves cost.
 
-    uv run python bench/app_latency.py [--users 50] [--seconds 20] [--workers 1]
+    uv run python bench/app_latency.py [--users 50] [--seconds 20] [--workers 1] [--think 1]
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -50,6 +55,13 @@ from app.models import (  # noqa: E402
 from app.projects import service as projects  # noqa: E402
 from app.reviews import service as reviews  # noqa: E402
 from app.storage import LocalStorage  # noqa: E402
+
+# a 2x2 PNG: a real picture, so each upload is probed as in production
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000020000000208020000"
+    "00fdd49a730000001649444154789c63f8cfc0f09f8181e13f030303"
+    "0300135a03fd9ee4aef60000000049454e44ae426082"
+)
 
 
 def seed(settings: Settings, users: int) -> list[tuple[str, int]]:
@@ -91,7 +103,7 @@ def seed(settings: Settings, users: int) -> list[tuple[str, int]]:
             for j in range(5):
                 file = assets.create_file(db, pm, project, f"Shot {j}", FileKind.IMAGE)
                 for _ in range(2):
-                    version = assets.add_version(db, storage, pm, file, project, [os.urandom(256)],
+                    version = assets.add_version(db, storage, pm, file, project, [PNG],
                                                  "image/png", "shot.png")  # fmt: skip
                 for k in range(4):
                     reviews.add_comment(db, pm, version, project, f"note {k}", Visibility.PUBLIC,
@@ -120,22 +132,34 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
+PAGES = ("dashboard", "project", "healthz (peer)")
+
+
 async def load(
-    base: str, cookie: str, sessions: list[tuple[str, int]], seconds: float
+    base: str, cookie: str, sessions: list[tuple[str, int]], seconds: float, think: float
 ) -> dict[str, list[float]]:
-    results: dict[str, list[float]] = {"dashboard": [], "project": [], "healthz (peer)": []}
+    """Each session loads its pages in turn, pausing `think` seconds after each one."""
+    results: dict[str, list[float]] = {name: [] for name in PAGES}
     errors = 0
     last_error = [""]
     deadline = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=len(sessions) + 5)
+    rng = random.Random(11)
 
     async def user(token: str, project_id: int) -> None:
         nonlocal errors
+        # users arrive spread over one pause, not all in the same millisecond
+        await asyncio.sleep(rng.uniform(0, think))
         async with httpx.AsyncClient(base_url=base, cookies={cookie: token}, limits=limits,
                                      timeout=60) as client:  # fmt: skip
+            project = f"/projects/{project_id}" if project_id else "/projects"
+            paths = ("/home", project, "/healthz")
+            # one unmeasured round first: a cold server (templates compiled, connections opened)
+            # is not what a user meets after the first minute
+            for path in paths:
+                await client.get(path)
             while time.monotonic() < deadline:
-                for name, path in (("dashboard", "/home"), ("project", f"/projects/{project_id}" if project_id else "/projects"),
-                                   ("healthz (peer)", "/healthz")):  # fmt: skip
+                for name, path in zip(PAGES, paths, strict=True):
                     started = time.perf_counter()
                     try:
                         response = await client.get(path)
@@ -148,6 +172,8 @@ async def load(
                         errors += 1
                         last_error[0] = f"{path}: {response.status_code}"
                     results[name].append(elapsed)
+                    if think:
+                        await asyncio.sleep(think)
 
     await asyncio.gather(*(user(t, p) for t, p in sessions))
     if errors:
@@ -155,11 +181,56 @@ async def load(
     return results
 
 
+def cpu_seconds(process: psutil.Process) -> float:
+    """CPU time of the server: the supervisor and every worker process."""
+    total = 0.0
+    for each in [process, *process.children(recursive=True)]:
+        try:
+            times = each.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def phase(server: subprocess.Popen, run: Callable[[], dict[str, list[float]]], seconds: float,
+          workers: int, title: str) -> None:  # fmt: skip
+    """Runs one load phase and prints latency per page, throughput and where the CPU went."""
+    this = psutil.Process()
+    server_process = psutil.Process(server.pid)
+    server_before, client_before = cpu_seconds(server_process), this.cpu_times()
+    started = time.monotonic()
+    results = run()
+    wall = time.monotonic() - started
+    server_cpu = cpu_seconds(server_process) - server_before
+    client_after = this.cpu_times()
+    client_cpu = client_after.user + client_after.system - client_before.user - client_before.system
+    peer = percentile(results["healthz (peer)"], 95)
+    total = sum(len(values) for values in results.values())
+    print(f"\n{title}")
+    print(f"{'route':<16}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'p95 / peer':>12}")
+    for name, values in results.items():
+        p50, p95 = statistics.median(values) * 1000, percentile(values, 95) * 1000
+        print(
+            f"{name:<16}{len(values):>9}{p50:>9.1f}{p95:>9.1f}{percentile(values, 95) / peer:>11.1f}x"
+        )
+    print(f"throughput {total / wall:.0f} requests/s, {total / wall / workers:.0f} per worker; "
+          f"server CPU {server_cpu / wall:.2f} cores ({server_cpu / wall / workers:.0%} of each "
+          f"worker), load generator {client_cpu / wall:.2f} cores, machine has {os.cpu_count()}")  # fmt: skip
+    # what a request costs whatever else runs on the machine: the ceiling of one worker
+    per_request = server_cpu / total if total else 0
+    print(f"server CPU per request {per_request * 1000:.1f} ms (these three pages in turn): one "
+          f"worker with a whole core serves at most {1 / per_request if per_request else 0:.0f} "
+          f"requests/s; machine load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="seconds each user pauses after a page in the first phase")  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="eyeshots-bench-") as tmp:
         with socket.socket() as sock:
@@ -178,31 +249,29 @@ def main() -> None:
                                   env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 180  # imports alone take seconds on a busy machine
             while True:
                 try:
-                    if httpx.get(f"{base}/readyz").status_code == 200:
+                    if httpx.get(f"{base}/readyz", timeout=30).status_code == 200:
                         break
-                except httpx.ConnectError:
+                except httpx.TransportError:
                     pass
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit("bench: the server did not start")
                 time.sleep(0.1)
-            results = asyncio.run(load(base, cookie_name(settings), sessions, args.seconds))
+            cookie = cookie_name(settings)
+            print(f"{args.users} users, {args.seconds:.0f} s per phase, SQLite, "
+                  f"{args.workers} worker(s)")  # fmt: skip
+            phase(server, lambda: asyncio.run(load(base, cookie, sessions, args.seconds, args.think)),
+                  args.seconds, args.workers, f"users pausing {args.think:g} s between pages")  # fmt: skip
+            phase(server, lambda: asyncio.run(load(base, cookie, sessions, args.seconds, 0)),
+                  args.seconds, args.workers, "users without pauses (closed loop)")  # fmt: skip
         finally:
             server.terminate()
             server.wait(timeout=20)
             log.close()
             if server.returncode not in (0, -15):
                 print((Path(tmp) / "server.log").read_text()[-3000:], file=sys.stderr)
-    peer = percentile(results["healthz (peer)"], 95)
-    print(f"{args.users} concurrent users, {args.seconds:.0f} s, SQLite, {args.workers} worker(s)")
-    print(f"{'route':<16}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'p95 / peer':>12}")
-    for name, values in results.items():
-        p50, p95 = statistics.median(values) * 1000, percentile(values, 95) * 1000
-        print(
-            f"{name:<16}{len(values):>9}{p50:>9.1f}{p95:>9.1f}{percentile(values, 95) / peer:>11.1f}x"
-        )
 
 
 if __name__ == "__main__":

@@ -59,6 +59,9 @@ class Sandbox:
 # checkouts) set EYESHOTS_TEST_SUBNET and EYESHOTS_TEST_PREFIX to stay out of each other's way.
 TEST_SUBNET = os.environ.get("EYESHOTS_TEST_SUBNET", "10.213.99.0/24")
 PREFIX = os.environ.get("EYESHOTS_TEST_PREFIX", "")
+# The suite test machines boot (bookworm unless set): EYESHOTS_TEST_SUITE=trixie runs a host test
+# module, e.g. the verification suite tests/hosts/test_hardening.py, on Debian 13.
+SUITE = os.environ.get("EYESHOTS_TEST_SUITE")
 
 
 def machine_name(name: str) -> str:
@@ -66,9 +69,11 @@ def machine_name(name: str) -> str:
     return name if name.startswith(PREFIX) else f"{PREFIX}{name}"
 
 
-def boot(name: str) -> Sandbox:
+def boot(name: str, suite: str | None = None) -> Sandbox:
     name = machine_name(name)
-    result = eyeshots("sandbox", "up", name, "--subnet", TEST_SUBNET)
+    suite = suite or SUITE
+    options = ["--suite", suite] if suite else []
+    result = eyeshots("sandbox", "up", name, "--subnet", TEST_SUBNET, *options)
     assert result.returncode == 0, result.stderr
     return Sandbox(name, result.stdout)
 

@@ -17,7 +17,8 @@ from app.core.schemas import IdPath
 from app.events.service import latest_event_id
 from app.models import DecisionKind, FileKind, User, Visibility
 from app.reviews import service as reviews
-from app.web.forms import optional_fraction, timecode
+from app.reviews import timecode
+from app.web.forms import optional_fraction
 from app.web.render import redirect, render
 
 router = APIRouter()
@@ -121,6 +122,17 @@ def review_panel(
     )
 
 
+def _region(
+    x: str, y: str, w: str, h: str
+) -> tuple[float, float, float | None, float | None] | None:
+    """A pin (x, y) or a box (x, y, w, h) in fractions of the picture itself."""
+    left, top = optional_fraction(x, "region"), optional_fraction(y, "region")
+    if left is None or top is None:
+        return None
+    # the service refuses a box with one side only or reaching outside the picture
+    return left, top, optional_fraction(w, "region"), optional_fraction(h, "region")
+
+
 @router.post("/versions/{version_id}/comments")
 def comment_create(
     request: Request, version_id: IdPath, principal: CurrentPrincipal, db: DB,
@@ -130,15 +142,17 @@ def comment_create(
     t_end: Annotated[str, Form(max_length=20)] = "",
     region_x: Annotated[str, Form(max_length=20)] = "",
     region_y: Annotated[str, Form(max_length=20)] = "",
+    region_w: Annotated[str, Form(max_length=20)] = "",
+    region_h: Annotated[str, Form(max_length=20)] = "",
     parent_id: Annotated[int | None, Form()] = None,
 ) -> Response:  # fmt: skip
     version, file, project = service.visible_version(db, principal.user, version_id)
     try:
-        x, y = optional_fraction(region_x, "region"), optional_fraction(region_y, "region")
-        region = (x, y, None, None) if x is not None and y is not None else None
+        region = _region(region_x, region_y, region_w, region_h)
+        rate = version.frame_rate
         reviews.add_comment(db, principal.user, version, project, body, visibility,
-                            timecode(t_start, "t_start"), timecode(t_end, "t_end"), region,
-                            parent_id)  # fmt: skip
+                            timecode.parse(t_start, "t_start", rate),
+                            timecode.parse(t_end, "t_end", rate), region, parent_id)  # fmt: skip
     except AppError as error:
         if error.status_code in (403, 404):
             raise

@@ -9,12 +9,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.assets.media import MediaInfo, probe
 from app.authz.guard import project_target, require, visible_project
 from app.authz.policy import Action
 from app.core.errors import Conflict, Invalid, NotFound
 from app.events import service as events
 from app.models import Decision, DecisionKind, File, FileKind, FileVersion, Project, User
-from app.storage import Storage, StoredObject
+from app.storage import LocalStorage, Storage, StoredObject
 
 CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
 
@@ -108,6 +109,8 @@ def record_version(
     except Exception:
         storage.delete(stored.key)
         raise
+    # before numbering: the database is only read while ffprobe runs
+    media = probe_stored(storage, stored.key, content_type)
     number = (
         db.scalar(select(func.max(FileVersion.number)).where(FileVersion.file_id == file.id)) or 0
     ) + 1
@@ -120,6 +123,11 @@ def record_version(
         storage_key=stored.key,
         content_type=content_type,
         original_name=display_name(original_name),
+        width=media.width,
+        height=media.height,
+        frame_rate_num=media.frame_rate.numerator if media.frame_rate else None,
+        frame_rate_den=media.frame_rate.denominator if media.frame_rate else None,
+        duration=media.duration,
     )
     try:
         with db.begin_nested():
@@ -135,6 +143,33 @@ def record_version(
         {"file_id": file.id, "version_id": version.id, "number": number},
     )
     return version
+
+
+def probe_stored(storage: Storage, key: str, content_type: str) -> MediaInfo:
+    """ffprobe reads local files in place and objects in a bucket through a short presigned GET
+    (with Range, so only the headers it needs travel)."""
+    if not content_type.startswith(("image/", "video/")):
+        return MediaInfo()
+    if isinstance(storage, LocalStorage):
+        return probe(str(storage.path(key)), content_type)
+    url = storage.download_url(key, "probe", content_type, 300)
+    return probe(url, content_type) if url else MediaInfo()
+
+
+def latest_versions(db: Session, file_ids: list[int]) -> dict[int, FileVersion]:
+    """The newest version of each file that has one (one query for a whole list)."""
+    if not file_ids:
+        return {}
+    newest = (
+        select(FileVersion.file_id, func.max(FileVersion.number).label("number"))
+        .where(FileVersion.file_id.in_(file_ids))
+        .group_by(FileVersion.file_id)
+        .subquery()
+    )
+    stmt = select(FileVersion).join(
+        newest, (newest.c.file_id == FileVersion.file_id) & (newest.c.number == FileVersion.number)
+    )
+    return {v.file_id: v for v in db.scalars(stmt)}
 
 
 def project_usage(db: Session, project_id: int) -> int:

@@ -29,6 +29,7 @@ from app.models import (
     User,
 )
 from app.projects import repository, service
+from app.reviews import service as reviews
 from app.users import service as users
 from app.web.forms import optional_date
 from app.web.render import redirect, render
@@ -65,12 +66,15 @@ def awaiting_review(db: DB, principal: CurrentPrincipal) -> list[tuple[File, Fil
 def home(request: Request, principal: CurrentPrincipal, db: DB) -> Response:
     user = principal.user
     projects = repository.readable_projects(db, user)
+    # creatives make the work; approving it is for managers and clients
+    can_decide = scope_of(user.role, Action.DECIDE) is not None
     return render(
         request,
         "home.html",
         principal,
         projects=[p for p in projects if p.status is ProjectStatus.ACTIVE],
-        review=awaiting_review(db, principal),
+        can_decide=can_decide,
+        review=awaiting_review(db, principal) if can_decide else [],
         overdue=invoices.overdue(invoices.readable_invoices(db, user))
         if scope_of(user.role, Action.INVOICE_READ)
         else [],
@@ -125,7 +129,8 @@ def _detail(request: Request, principal: CurrentPrincipal, db: DB, project_id: I
     project = visible_project(db, user, project_id)
     target = project_target(project)
     files = assets.files_of(db, project.id)
-    latest = {f.id: (assets.versions_of(db, f.id) or [None])[-1] for f in files}
+    latest = assets.latest_versions(db, [f.id for f in files])
+    review = reviews.review_status(db, [v.id for v in latest.values()])
     can_members = allowed(db, user, Action.MEMBERS_MANAGE, target)
     return render(
         request,
@@ -136,6 +141,7 @@ def _detail(request: Request, principal: CurrentPrincipal, db: DB, project_id: I
         org=repository.org_names(db).get(project.client_org_id, ""),
         files=files,
         latest=latest,
+        review=review,
         members=repository.members(db, project.id),
         can_members=can_members,
         can_update=allowed(db, user, Action.PROJECT_UPDATE, target),
@@ -163,10 +169,10 @@ def project_files_fragment(
 ) -> Response:
     project = visible_project(db, principal.user, project_id)
     files = assets.files_of(db, project.id)
-    latest = {f.id: (assets.versions_of(db, f.id) or [None])[-1] for f in files}
-    return render(
-        request, "projects/_files.html", principal, project=project, files=files, latest=latest
-    )
+    latest = assets.latest_versions(db, [f.id for f in files])
+    review = reviews.review_status(db, [v.id for v in latest.values()])
+    return render(request, "projects/_files.html", principal, project=project, files=files,
+                  latest=latest, review=review)  # fmt: skip
 
 
 @router.post("/projects/{project_id}")
@@ -257,8 +263,14 @@ def member_set(
 
 @router.post("/projects/{project_id}/members/{user_id}/remove")
 def member_remove(
-    project_id: IdPath, user_id: IdPath, principal: CurrentPrincipal, db: DB
+    request: Request, project_id: IdPath, user_id: IdPath, principal: CurrentPrincipal, db: DB
 ) -> Response:
     project = visible_project(db, principal.user, project_id)
-    service.remove_member(db, principal.user, project, user_id)
+    try:
+        service.remove_member(db, principal.user, project, user_id)
+    except AppError as error:
+        if error.status_code in (403, 404):
+            raise
+        return _detail(request, principal, db, project_id, error.status_code,
+                       errors={error.field or "member": error.message})  # fmt: skip
     return redirect(f"/projects/{project_id}")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.authz.guard import project_target, require
 from app.authz.policy import Action
-from app.core.errors import Invalid, NotFound
+from app.core.errors import Conflict, Invalid, NotFound
 from app.events import service as events
 from app.models import (
     ClientOrg,
@@ -92,5 +92,17 @@ def remove_member(db: Session, user: User, project: Project, member_id: int) -> 
     row = db.get(ProjectMember, (project.id, member_id))
     if row is None:
         raise NotFound("That user is not a member of this project")
+    if row.role is MemberRole.MANAGER:
+        managers = db.scalar(
+            select(func.count()).where(
+                ProjectMember.project_id == project.id, ProjectMember.role == MemberRole.MANAGER
+            )
+        )
+        if managers <= 1:
+            # nobody could manage the team any more, and a PM removing himself loses the project
+            raise Conflict(
+                "This is the project's only manager: make someone else manager first",
+                field="member",
+            )
     db.delete(row)
     events.record(db, "member.removed", project.id, user, {"user_id": member_id})

@@ -140,6 +140,23 @@ def resolve_comment(
     return comment
 
 
+def review_status(db: Session, version_ids: list[int]) -> dict[int, str]:
+    """Per version: "changes requested" if anyone asked for changes, else "approved" if anyone
+    approved, else "in review" (one query for a whole file list)."""
+    status = dict.fromkeys(version_ids, "in review")
+    if not version_ids:
+        return status
+    stmt = select(Decision.version_id, Decision.decision).where(
+        Decision.version_id.in_(version_ids)
+    )
+    for version_id, decision in db.execute(stmt):
+        if decision is DecisionKind.CHANGES_REQUESTED:
+            status[version_id] = "changes requested"
+        elif status[version_id] == "in review":
+            status[version_id] = "approved"
+    return status
+
+
 def decisions_of(db: Session, version_id: int) -> list[tuple[Decision, User]]:
     stmt = (
         select(Decision, User)

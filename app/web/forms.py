@@ -17,22 +17,6 @@ def optional_date(value: str, field: str) -> date | None:
         raise Invalid("Use a date like 2026-12-31", field=field) from None
 
 
-def timecode(value: str, field: str) -> float | None:
-    """'83.5', '1:23.5' or '0:01:23.5' -> seconds."""
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        seconds = 0.0
-        for part in value.split(":"):
-            seconds = seconds * 60 + float(part)
-    except ValueError:
-        raise Invalid("Use a time code like 1:23 or 83.5", field=field) from None
-    if seconds < 0 or len(value.split(":")) > 3 or seconds != seconds:
-        raise Invalid("Use a time code like 1:23 or 83.5", field=field)
-    return seconds
-
-
 def optional_fraction(value: str, field: str) -> float | None:
     if not value.strip():
         return None

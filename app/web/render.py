@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
@@ -17,6 +18,7 @@ from app.authz.check import allowed
 from app.authz.policy import Action
 from app.core.deps import Principal
 from app.models import Role
+from app.reviews import timecode
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
 
@@ -34,22 +36,20 @@ def _money(value: Decimal | None) -> str:
     return "" if value is None else f"{Decimal(value):,.2f}"
 
 
-def _timecode(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    whole = int(seconds)
-    return f"{whole // 3600:02d}:{whole // 60 % 60:02d}:{whole % 60:02d}.{int((seconds - whole) * 1000):03d}"
-
-
-def _when(value: datetime | date | None) -> str:
+def _when(value: datetime | date | None) -> Markup | str:
+    """UTC in the HTML (what a reader without JavaScript gets); app.js shows it in the
+    viewer's own time zone."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M UTC")
+        utc = value.astimezone(UTC)
+        return Markup('<time datetime="{}" data-local>{}</time>').format(
+            utc.strftime("%Y-%m-%dT%H:%M:%SZ"), utc.strftime("%Y-%m-%d %H:%M UTC")
+        )
     return value.isoformat()
 
 
-TEMPLATES.env.filters.update(money=_money, timecode=_timecode, when=_when)
+TEMPLATES.env.filters.update(money=_money, timecode=timecode.label, when=_when)
 
 
 def render(

@@ -10,8 +10,6 @@ import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 TLS_VERSIONS = {
     "TLS10": ssl.TLSVersion.TLSv1,
     "TLS11": ssl.TLSVersion.TLSv1_1,
@@ -93,6 +91,8 @@ def _tls(tls: dict, base: Path, source: str) -> ssl.SSLContext:
 def load_web_config(path: str | None) -> WebConfig:
     if not path:
         return WebConfig()
+    import yaml  # only exporters with a web-config pay its memory
+
     source = Path(path)
     try:
         data = yaml.safe_load(source.read_text()) or {}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shlex
+
 from pyinfra import host, logger
 from pyinfra.api import deploy
-from pyinfra.operations import apt, files, server, systemd
+from pyinfra.facts.files import File
+from pyinfra.operations import apt, files, python, server, systemd
 
 from provision.deploys import variables
 from provision.facts.host import Container
@@ -19,6 +22,7 @@ def apply() -> None:
     v = variables()
     apt.update(name="Refresh apt package lists", cache_time=v["base_apt_cache_valid_time"])
     apt.packages(name="Install base packages", packages=v["base_packages"], no_recommends=True)
+    _first_run_security_upgrade(v)
 
     hostname = v["base_hostname"]
     server.hostname(name="Set the hostname", hostname=hostname)
@@ -34,6 +38,50 @@ def apply() -> None:
     _journald(v)
     _unattended_upgrades(v)
     _admin_user(v)
+
+
+# unattended-upgrade installs what the distribution's 50unattended-upgrades allows (its security
+# origins), in one dpkg run rather than package by package (minutes faster), and never reboots
+# (the stock Automatic-Reboot is off). Then what needs a reboot: /run/reboot-required (written by
+# kernel and libc hooks), and needrestart's batch report where it is installed (Ubuntu).
+FIRST_UPGRADE = """unattended-upgrade --verbose --no-minimal-upgrade-steps > {new} 2>&1 || {{ tail -n 20 {new} >&2; exit 1; }}
+if [ -e /run/reboot-required ]; then
+  echo "reboot-required: yes $(sort -u /run/reboot-required.pkgs 2>/dev/null | tr '\\n' ' ')"
+else
+  echo "reboot-required: no"
+fi >> {new}
+if command -v needrestart > /dev/null; then needrestart -b -r l >> {new} 2>&1; fi
+mv {new} {log}"""
+
+
+def _first_run_security_upgrade(v: dict) -> None:
+    log = v["base_first_run_upgrade_log"]
+    if not v["base_first_run_security_upgrade"] or host.get_fact(File, path=log):
+        return
+    server.shell(
+        name="Install pending security updates (first provision)",
+        commands=[FIRST_UPGRADE.format(new=shlex.quote(log + ".new"), log=shlex.quote(log))],
+    )
+    python.call(name="Report whether a reboot is needed", function=_report_upgrade, log=log)
+
+
+def _report_upgrade(log: str) -> None:
+    _, output = host.run_shell_command(
+        f"grep -E '^(Packages that will be upgraded|reboot-required|NEEDRESTART-)' {shlex.quote(log)}"
+    )
+    lines = output.stdout_lines
+    upgraded = next((x.split(":", 1)[1].split() for x in lines if x.startswith("Packages")), [])
+    logger.info(f"[{host.name}] first provision: {len(upgraded)} security update(s) installed")
+    reboot = next((x for x in lines if x.startswith("reboot-required: yes")), None)
+    # needrestart's kernel status: 1 current, 2 ABI-compatible upgrade, 3 version upgrade.
+    kernel = next((x.split()[-1] for x in lines if x.startswith("NEEDRESTART-KSTA:")), "1")
+    services = [x.split()[-1] for x in lines if x.startswith("NEEDRESTART-SVC:")]
+    if reboot or kernel != "1":
+        logger.warning(f"[{host.name}] a reboot is needed to finish the updates ({log})")
+    elif services:
+        logger.warning(f"[{host.name}] services running old code: {', '.join(services)}")
+    else:
+        logger.info(f"[{host.name}] no reboot needed")
 
 
 def _time_sync(v: dict) -> None:

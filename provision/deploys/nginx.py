@@ -5,12 +5,23 @@ from __future__ import annotations
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.facts.files import File
+from pyinfra.facts.server import LinuxDistribution
 from pyinfra.operations import apt, files, systemd
 
 from provision.deploys import variables
 from provision.facts.tls import Certificate
 from provision.operations import config, service
 from provision.templating import render
+
+# The first release of each distribution whose archive has nginx >= 1.25.1 (`http2 on`). Known
+# before nginx is installed, so the first run renders what every later run renders.
+HTTP2_DIRECTIVE_SINCE = {"Debian": 13, "Ubuntu": 25}
+
+
+def http2_directive(distribution: dict) -> bool:
+    """Whether the distribution's nginx takes `http2 on;` rather than `listen ... http2`."""
+    since = HTTP2_DIRECTIVE_SINCE.get(distribution.get("name") or "")
+    return since is not None and (distribution.get("major") or 0) >= since
 
 
 @deploy("nginx")
@@ -40,7 +51,12 @@ def apply() -> None:
         content=render(
             "nginx",
             "nginx.conf.j2",
-            {**v, "tls_ocsp_stapling": bool(certificate and certificate["ocsp"])},
+            {
+                **v,
+                "tls_ocsp_stapling": bool(certificate and certificate["ocsp"]),
+                "nginx_http2_directive": v["nginx_http2_directive"]
+                or http2_directive(host.get_fact(LinuxDistribution)),
+            },
         ),
         dest="/etc/nginx/nginx.conf",
         validate="nginx -t -q -c %s",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import click
 
@@ -28,7 +29,7 @@ SERVICES = {
 @limit_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(inventory_path: str, limit: str | None, as_json: bool) -> None:
-    """Per host: the live release, unit states, disk use, certificate expiry, last backup."""
+    """Per host: release, units, disk use, certificate expiry, last backup, updates, reboot."""
     outcome = on_each(inventory_targets(inventory_path, limit), ship.host_status)
     if as_json:
         click.echo(json.dumps(outcome.results, indent=2))
@@ -57,7 +58,19 @@ def status(inventory_path: str, limit: str | None, as_json: bool) -> None:
                 else "no successful backup yet"
             )
         )
+        click.echo(f"  updates   {_updates(state.get('updates'))}")
     outcome.raise_for_failures()
+
+
+def _updates(found: dict | None) -> str:
+    if not found or found["pending"] is None:
+        return "unknown (apt-get failed on the host)"
+    text = f"{found['pending']} pending ({found['security']} security)"
+    since = found["reboot_required_since"]
+    if since is not None:
+        days = (time.time() - since) / 86400
+        text += f", reboot needed for {days:.1f} days"
+    return text + ("   <-- attention" if found["security"] or since is not None else "")
 
 
 @click.command()

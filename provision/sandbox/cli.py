@@ -9,7 +9,7 @@ import click
 
 from provision.sandbox import machine as machines
 from provision.sandbox import network
-from provision.sandbox.image import DEFAULT_SUITE
+from provision.sandbox.image import DEFAULT_SUITE, SUITES
 from provision.sshkeys import operator_key
 
 DEFAULT_NAME = "eyeshots"
@@ -27,7 +27,7 @@ def sandbox() -> None:
     "--suite",
     default=DEFAULT_SUITE,
     show_default=True,
-    help="Debian/Ubuntu suite (bookworm, noble, jammy).",
+    help=f"Debian/Ubuntu suite ({', '.join(SUITES)}).",
 )
 @click.option(
     "--mirror", default=None, help="Package mirror for the image [default: Debian's or Ubuntu's]."

@@ -20,7 +20,10 @@ from provision.errors import OperatorError
 from provision.paths import cache_dir
 
 DEFAULT_SUITE = "bookworm"
-UBUNTU_SUITES = {"noble", "jammy"}
+DEBIAN_SUITES = ("bookworm", "trixie")
+UBUNTU_SUITES = ("noble", "jammy")
+# The suites a sandbox is known to provision on: Debian 12/13, Ubuntu 24.04/22.04.
+SUITES = DEBIAN_SUITES + UBUNTU_SUITES
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 UBUNTU_MIRROR = "http://archive.ubuntu.com/ubuntu"
 # What a fresh VPS image has and what pyinfra needs to manage it over SSH.
@@ -40,6 +43,27 @@ def default_mirror(suite: str) -> str:
     return UBUNTU_MIRROR if suite in UBUNTU_SUITES else DEBIAN_MIRROR
 
 
+def sources_list(suite: str, mirror: str) -> str:
+    """The image's apt sources: release, updates and security, as a VPS image of that suite has.
+
+    Ubuntu serves security updates from the same archive (a `-security` pocket, universe beside
+    main); Debian from a separate debian-security archive.
+    """
+    if suite in UBUNTU_SUITES:
+        lines = [
+            f"deb {mirror} {suite}{pocket} main universe"
+            for pocket in ("", "-updates", "-security")
+        ]
+    else:
+        security = mirror.rstrip("/").removesuffix("/debian") + "/debian-security"
+        lines = [
+            f"deb {mirror} {suite} main",
+            f"deb {mirror} {suite}-updates main",
+            f"deb {security} {suite}-security main",
+        ]
+    return "\n".join(lines) + "\n"
+
+
 def _arch() -> str:
     machine = platform.machine()
     return {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
@@ -49,8 +73,14 @@ def image_dir(suite: str) -> Path:
     return cache_dir() / "images" / f"{suite}-{_arch()}"
 
 
+def check_suite(suite: str) -> None:
+    if suite not in SUITES:
+        raise OperatorError(f"unknown suite {suite!r}: use one of {', '.join(SUITES)}")
+
+
 def check_can_build(suite: str) -> None:
     """Fail before anything is created when the image must be built and cannot be."""
+    check_suite(suite)
     if not (image_dir(suite) / "image.json").is_file() and shutil.which("debootstrap") is None:
         raise OperatorError(
             "debootstrap is not installed; install it with `apt-get install debootstrap`"
@@ -128,17 +158,5 @@ def _finish_rootfs(suite: str, mirror: str, rootfs: Path) -> None:
         key.unlink()
     (rootfs / "etc/machine-id").write_text("")
     (rootfs / "etc/hostname").unlink(missing_ok=True)
-    if suite in UBUNTU_SUITES:
-        lines = [
-            f"deb {mirror} {suite}{pocket} main universe"
-            for pocket in ("", "-updates", "-security")
-        ]
-    else:
-        security = mirror.rstrip("/").removesuffix("/debian") + "/debian-security"
-        lines = [
-            f"deb {mirror} {suite} main",
-            f"deb {mirror} {suite}-updates main",
-            f"deb {security} {suite}-security main",
-        ]
-    (rootfs / "etc/apt/sources.list").write_text("\n".join(lines) + "\n")
+    (rootfs / "etc/apt/sources.list").write_text(sources_list(suite, mirror))
     subprocess.run(["chroot", str(rootfs), "apt-get", "clean"], check=True)

@@ -3,6 +3,7 @@ root): the release, the units, disk, the certificate, the last backup."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from monitoring.backup_metrics import last_successes
+from monitoring.exporter.collectors import apt
+from monitoring.exporter.collectors.apt import is_security, pending_upgrades
 from monitoring.exporter.collectors.tlscert import not_after, read_certificate
 from provision.server.layout import Layout
 from provision.server.releases import Releases
@@ -57,6 +60,25 @@ def last_backup(textfile_directory: str) -> dict[str, Any] | None:
     return {"repository": repository, "age_hours": round((time.time() - stamp) / 3600, 1)}
 
 
+def updates() -> dict[str, Any]:
+    """Pending upgrades (all, security) and a pending reboot, read as the exporter reads them."""
+    simulation = subprocess.run(
+        ["apt-get", "--just-print", "--quiet", "dist-upgrade"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LC_ALL": "C"},
+    )
+    pending = pending_upgrades(simulation.stdout) if simulation.returncode == 0 else None
+    reboot = Path(apt.REBOOT_REQUIRED)
+    return {
+        "pending": None if pending is None else sum(pending.values()),
+        "security": None
+        if pending is None
+        else sum(n for (origin, _), n in pending.items() if is_security(origin)),
+        "reboot_required_since": reboot.stat().st_mtime if reboot.exists() else None,
+    }
+
+
 def gather(layout: Layout) -> dict[str, Any]:
     releases = Releases(layout)
     return {
@@ -66,4 +88,5 @@ def gather(layout: Layout) -> dict[str, Any]:
         "disks": disks(layout.disks),
         "certificate_days_left": certificate_days(str(layout.certificate)),
         "last_backup": last_backup(str(layout.textfile_directory)),
+        "updates": updates(),
     }

@@ -70,8 +70,9 @@ def file_service(env: dict[str, str], log: Path) -> Iterator[FileService]:
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
+        # its imports alone take half a minute when seven test runs share two cores
         wait_until(lambda: process.poll() is not None or _answers(url + "/healthz"),
-                   "the file service")  # fmt: skip
+                   "the file service", timeout=90)  # fmt: skip
         if process.poll() is not None:
             raise RuntimeError(f"file service exited: {log.read_text()[-2000:]}")
         yield FileService(url, process, log)

@@ -164,8 +164,11 @@ def test_status_and_logs_show_the_live_release(site):
     assert units["eyeshots-exporter.service"] == "active" and units["nginx.service"] == "active"
     assert 300 < state["certificate_days_left"] <= 366
     assert {d["path"] for d in state["disks"]} >= {"/", "/var/lib/eyeshots"}
+    # apt answered on the host, and the first provision left no security update pending
+    assert state["updates"]["pending"] is not None and state["updates"]["security"] == 0
     text = eyeshots("status", "-i", inventory)
     assert f"release   {version}" in text.stdout
+    assert "updates   " in text.stdout and "(0 security)" in text.stdout
 
     logs = eyeshots("logs", "-i", inventory, "app", "-n", "50")
     assert logs.returncode == 0 and "Uvicorn running on http://127.0.0.1:81" in logs.stdout

@@ -7,13 +7,12 @@ interface that vanishes mid-scrape just loses that one value.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from monitoring.exporter.base import Collector, Settings, read_text
+from monitoring.exporter.base import Collector, Settings, ignored, read_attribute, read_text
 
 COLUMNS = (
     "receive_bytes",
@@ -50,13 +49,14 @@ class NetdevCollector(Collector):
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
-        pattern = settings.netdev_device_exclude
-        self._exclude = re.compile(pattern) if pattern else None
+        self._devices = settings.netdev_devices.compiled()
 
     def _nohandler(self, device: str) -> float | None:
         try:
             return float(
-                read_text(self.settings.sys("class", "net", device, "statistics", "rx_nohandler"))
+                read_attribute(
+                    self.settings.sys("class", "net", device, "statistics", "rx_nohandler")
+                )
             )
         except (OSError, ValueError):
             return None
@@ -72,7 +72,7 @@ class NetdevCollector(Collector):
             for column in (*COLUMNS, "receive_nohandler")
         }
         for device, values in devices.items():
-            if self._exclude is not None and self._exclude.search(device):
+            if ignored(self._devices, device):
                 continue
             for column, value in zip(COLUMNS, values, strict=False):
                 families[column].add_metric([device], value)

@@ -1,13 +1,19 @@
 """textfile: re-exposes *.prom files as written (names kept), like node_exporter's collector.
 
 prometheus_client's parser renames counter samples lacking `_total`, so files are parsed here. A
-file that does not parse, or carries client timestamps, is skipped whole and sets
-node_textfile_scrape_error to 1; the rest of the scrape is served.
+file that does not parse, carries client timestamps or repeats a series is skipped whole, logged
+naming the file, and sets node_textfile_scrape_error to 1; the rest of the scrape is served.
+
+A file read while a writer rewrites it in place is a prefix of the new content: unless that
+prefix ends exactly at a line end, its last line lacks the newline, which node_exporter's parser
+refuses ("unexpected end of input stream") and so do we, so `foo 1` cut from `foo 12` is never
+served as a value.
 """
 
 from __future__ import annotations
 
 import glob
+import logging
 import os
 import re
 from collections.abc import Iterable
@@ -17,6 +23,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from monitoring.exporter.base import Collector, read_text
+
+log = logging.getLogger("eyeshots_exporter")
 
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?:\{(.*)\})?\s+(\S+)(?:\s+(\S+))?\s*$")
 _LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*(,|$)')
@@ -70,6 +78,11 @@ def _family_for(families: dict[str, Family], sample: str) -> Family:
 def parse_textfile(text: str) -> dict[str, Family]:
     """Families of one file in text exposition format; raises TextfileError on anything unusable."""
     families: dict[str, Family] = {}
+    if text and not text.endswith("\n"):
+        raise TextfileError(
+            f"line {text.count(chr(10)) + 1}: unexpected end of input stream "
+            "(the last line has no newline: a file still being written?)"
+        )
     for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line:
@@ -102,7 +115,7 @@ def parse_textfile(text: str) -> dict[str, Family]:
     for family in families.values():
         keys = {(s, tuple(sorted(labels.items()))) for s, labels, _ in family.samples}
         if len(keys) != len(family.samples):
-            raise TextfileError(f"{family.name}: the same series appears twice")
+            raise TextfileError(f"{family.name}: the same series appears twice in the file")
     return families
 
 
@@ -140,20 +153,25 @@ class TextfileCollector(Collector):
             for directory in glob.glob(pattern) or [pattern]:
                 try:
                     names = os.listdir(directory)
-                except OSError:
+                except OSError as exc:
                     unreadable = True
+                    log.error("failed to read textfile collector directory %s: %s", directory, exc)
                     continue
                 files.update(os.path.join(directory, n) for n in names if n.endswith(".prom"))
         return sorted(files), unreadable
 
     @staticmethod
-    def _duplicates(existing: Family | None, family: Family) -> bool:
+    def _clash(existing: Family | None, family: Family) -> str | None:
+        """Why a family cannot join the one read from earlier files, or None."""
         if existing is None:
-            return False
+            return None
         if existing.type != family.type:
-            return True
+            return f"{family.name} is {family.type} here but {existing.type} in an earlier file"
         seen = {(s, tuple(sorted(labels.items()))) for s, labels, _ in existing.samples}
-        return any((s, tuple(sorted(labels.items()))) in seen for s, labels, _ in family.samples)
+        for sample, labels, _ in family.samples:
+            if (sample, tuple(sorted(labels.items()))) in seen:
+                return f"{sample}{labels or ''} was already read from an earlier file"
+        return None
 
     def collect(self) -> Iterable[Metric]:
         merged: dict[str, Family] = {}
@@ -167,17 +185,23 @@ class TextfileCollector(Collector):
         error = 1.0 if unreadable else 0.0
         for path in paths:
             try:
-                # whole seconds, as node_exporter reports (time.Time.Unix())
-                mtime = float(int(os.stat(path).st_mtime))
                 families = parse_textfile(read_text(path))
-            except (OSError, TextfileError):
+                # whole seconds, as node_exporter reports (time.Time.Unix()); taken after the
+                # parse so a file that failed never looks fresh
+                mtime = float(int(os.stat(path).st_mtime))
+            except (OSError, TextfileError) as exc:
                 error = 1.0
+                log.error("failed to collect textfile data from %s: %s", path, exc)
                 continue
-            mtimes.add_metric([path], mtime)
-            if any(self._duplicates(merged.get(name), family) for name, family in families.items()):
+            clash = next(
+                (why for n, f in families.items() if (why := self._clash(merged.get(n), f))), None
+            )
+            if clash:
                 # the same series in two files: Prometheus would reject the whole scrape
                 error = 1.0
+                log.error("failed to collect textfile data from %s: %s", path, clash)
                 continue
+            mtimes.add_metric([path], mtime)
             for name, family in families.items():
                 if not family.samples:
                     continue

@@ -119,7 +119,7 @@ def test_studio_day(site, browser):
     client.goto(f"{base}/home")
     client.get_by_role("link", name="Teaser v1").click()
     expect(client.locator(".viewer img")).to_be_visible()
-    client.get_by_label("Comment").fill("Logo two frames late here")
+    client.get_by_label("Comment", exact=True).fill("Logo two frames late here")
     client.get_by_label("Time code (e.g. 1:23.5)").fill("0:12.5")
     client.get_by_role("button", name="Post comment").click()
     expect(client.locator("#comments")).to_contain_text("Logo two frames late here")

@@ -189,3 +189,59 @@ def test_activity_shows_who_did_what_and_hides_studio_only_events_from_clients(a
     client = signed_in(app, "client@studio.test").get(f"/projects/{world.project}/activity").text
     assert "uploaded a new version" in client and "drafted an invoice" not in client
     assert client.count("commented") == 1  # the internal comment is not even mentioned
+
+
+def test_previews_answer_range_requests(app, world):
+    client = signed_in(app, "client@studio.test")
+    whole = client.get(f"/api/versions/{world.version}/content")
+    part = client.get(f"/api/versions/{world.version}/content", headers={"Range": "bytes=4-9"})
+    assert part.status_code == 206 and part.content == whole.content[4:10]
+    assert part.headers["content-range"] == f"bytes 4-9/{len(whole.content)}"
+
+
+def test_the_only_manager_cannot_leave_his_project(app, world):
+    pm = signed_in(app, "pm@studio.test")
+    token = pm.headers["X-CSRF-Token"]
+    remove = f"/projects/{world.project}/members/{{}}/remove"
+    # the admin made the project, so there are two managers until the PM removes the admin
+    assert pm.post(remove.format(world.users["admin"]), data={"csrf_token": token},
+                   follow_redirects=False).status_code == 303  # fmt: skip
+    refused = pm.post(remove.format(world.users["pm"]), data={"csrf_token": token})
+    assert refused.status_code == 409 and "only manager" in refused.text
+    assert pm.get(f"/projects/{world.project}").status_code == 200
+
+
+def test_creatives_have_nothing_to_approve_on_their_dashboard(app, world):
+    creative = signed_in(app, "creative@studio.test").get("/home")
+    assert creative.status_code == 200 and "Awaiting my review" not in creative.text
+    assert "Awaiting my review" in signed_in(app, "pm@studio.test").get("/home").text
+
+
+def test_favicon(app):
+    icon = TestClient(app, base_url=BASE).get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/x-icon"
+    assert icon.content[:4] == b"\x00\x00\x01\x00"  # an ICO header
+
+
+def test_paid_invoice_keeps_no_empty_action_card(app, world):
+    pm = signed_in(app, "pm@studio.test")
+    paid = pm.post(f"/invoices/{world.sent_invoice}/pay",
+                   data={"csrf_token": pm.headers["X-CSRF-Token"]})  # fmt: skip
+    assert paid.status_code == 200 and "paid" in paid.text
+    assert 'class="card noprint"' not in paid.text
+
+
+def test_file_list_shows_each_latest_versions_review_status(app, world):
+    pm = signed_in(app, "pm@studio.test")
+    assert (
+        '<span class="badge in_review">in review</span>'
+        in pm.get(f"/projects/{world.project}").text
+    )
+    client = signed_in(app, "client@studio.test")
+    decided = client.post(f"/versions/{world.version}/decision",
+                          data={"decision": "approved", "csrf_token": client.headers["X-CSRF-Token"]},
+                          follow_redirects=False)  # fmt: skip
+    assert decided.status_code == 303
+    assert (
+        '<span class="badge approved">approved</span>' in pm.get(f"/projects/{world.project}").text
+    )

@@ -13,11 +13,11 @@ from backup.backends.base import FileType
 from backup.backends.local import LocalBackend
 from backup.check import check
 from backup.forget import Policy, apply_policy
-from backup.keys import add_key, list_keys, remove_key
 from backup.locks import Lock, LockConflict, list_locks, remove_locks
 from backup.prune import prune
 from backup.repository import Repository, WrongPassword
-from backup.restorer import Restorer, resolve_snapshot
+from backup.restorer import Restorer
+from backup.snapshots import resolve_snapshot
 
 
 def snapshot(repo: Repository, path, **kw) -> str:
@@ -106,14 +106,14 @@ def test_check_names_corrupted_pack_and_other_files_still_restore(local_repo, tm
 
 def test_keys_add_list_remove_with_restic(local_repo, password, fast_kdf):
     repo, restic = local_repo
-    new_id = add_key(repo, b"second password", params=fast_kdf)
-    assert {k["id"] for k in list_keys(repo)} == {repo.key_id, new_id}
+    new_id = repo.add_key(b"second password", params=fast_kdf)
+    assert {k["id"] for k in repo.list_keys()} == {repo.key_id, new_id}
     restic.env["RESTIC_PASSWORD"] = "second password"
     assert len(restic.json("key", "list")) == 2
     other = Repository.open(LocalBackend(restic.repo), b"second password")
     with pytest.raises(ValueError):
-        remove_key(other, new_id[:8])
-    remove_key(other, repo.key_id[:10])
+        other.remove_key(new_id[:8])
+    other.remove_key(repo.key_id[:10])
     with pytest.raises(WrongPassword):
         Repository.open(LocalBackend(restic.repo), password.encode())
     restic.run("snapshots")

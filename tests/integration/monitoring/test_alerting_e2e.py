@@ -1,7 +1,9 @@
-"""End to end: exporter -> Prometheus -> Alertmanager -> a webhook, on real conditions.
+"""End to end: exporter -> Prometheus -> Alertmanager -> a webhook and e-mail, on real conditions.
 
 A small tmpfs the test mounts is filled up and every CPU is kept busy; the webhook receiver started
 here must get the firing alerts and, once the disk is emptied and the CPUs idle, the resolved ones.
+The same alerts go by e-mail to a real SMTP server (aiosmtpd) on loopback, as a message a person
+can act on: which host, what, since when, and the runbook line.
 Prometheus and Alertmanager are Debian's binaries, configured from roles/prometheus's templates.
 
 The rules are the production ones from monitoring/rules/node.yml, copied with only their `for:`
@@ -11,6 +13,8 @@ files themselves are what promtool tests (tests/unit/monitoring/test_rules.py).
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import os
 import re
@@ -24,6 +28,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from aiosmtpd.controller import Controller
 
 from monitoring.config import RULES_DIR
 from provision.monitoring_commands import render
@@ -83,6 +88,42 @@ class Receiver:
         raise AssertionError(f"no {status} {alertname} {labels} within {deadline}s; got {seen}")
 
 
+class Mailbox:
+    """The on-call inbox: every message the SMTP server on loopback accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd API
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        with self.lock:
+            self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, subject: str, deadline: float) -> email.message.EmailMessage:
+        end = time.monotonic() + deadline
+        while time.monotonic() < end:
+            with self.lock:
+                for message in self.messages:
+                    if message["Subject"] == subject:
+                        return message
+            time.sleep(0.2)
+        with self.lock:
+            seen = [m["Subject"] for m in self.messages]
+        raise AssertionError(f"no mail {subject!r} within {deadline}s; got {seen}")
+
+
+@pytest.fixture
+def mailbox(port):
+    inbox = Mailbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port())
+    controller.start()
+    yield inbox, f"127.0.0.1:{controller.port}"
+    controller.stop()
+
+
 @pytest.fixture
 def small_filesystem(tmp_path):
     mountpoint = tmp_path / "small"
@@ -102,8 +143,9 @@ def receiver():
 
 
 def test_disk_full_and_busy_cpu_page_and_then_resolve(
-    spawn, port, get, exporter_argv, tmp_path, small_filesystem, receiver
+    spawn, port, get, exporter_argv, tmp_path, small_filesystem, receiver, mailbox
 ):
+    inbox, smarthost = mailbox
     exporter, prometheus, alertmanager = port(), port(), port()
     spawn(
         "exporter",
@@ -118,6 +160,10 @@ def test_disk_full_and_busy_cpu_page_and_then_resolve(
             "prometheus",
             "alertmanager.yml",
             alertmanager_webhook_urls=[receiver.url],
+            alertmanager_email_to="oncall@eyeshots.test",
+            alertmanager_email_from="alertmanager@eyeshots.test",
+            alertmanager_smtp_smarthost=smarthost,
+            alertmanager_smtp_require_tls=False,
             alertmanager_group_wait="1s",
             alertmanager_group_interval="1s",
         )
@@ -185,10 +231,28 @@ def test_disk_full_and_busy_cpu_page_and_then_resolve(
     assert f"mounted on {small_filesystem}" in disk["annotations"]["description"]
     assert "CPU usage at" in cpu["annotations"]["description"]
 
+    mail = inbox.wait_for(f"[FIRING] NodeFilesystemAlmostOutOfSpace on {instance}", 60)
+    assert mail["To"] == "oncall@eyeshots.test" and mail["From"] == "alertmanager@eyeshots.test"
+    body = mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    # the critical alert, its warning twin inhibited; each line says one thing
+    assert "FIRING NodeFilesystemAlmostOutOfSpace (critical): " in body
+    assert f"Host:    {instance}\n" in body
+    assert (
+        f"What:    Filesystem on eyeshots-e2e, mounted on {small_filesystem}, at {instance}" in body
+    )
+    since = re.search(r"Since:   (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC", body)
+    assert since, body
+    started = time.mktime(time.strptime(since.group(1), "%Y-%m-%d %H:%M:%S")) - time.timezone
+    assert abs(time.time() - started) < 300
+    assert f"Runbook: Act now: du -xhd1 {small_filesystem} | sort -h; free space" in body
+    assert "(warning)" not in body
+
     receiver.wait_for(
         "resolved", "NodeFilesystemAlmostOutOfSpace", 60,
         mountpoint=str(small_filesystem), severity="critical",
     )  # fmt: skip
+    resolved = inbox.wait_for(f"[RESOLVED] NodeFilesystemAlmostOutOfSpace on {instance}", 60)
+    assert "Ended:   " in resolved.get_body(("plain",)).get_content()
     receiver.wait_for("resolved", "NodeCPUHighUsage", 90, instance=instance)
 
     groups = json.loads(get(f"http://127.0.0.1:{prometheus}/api/v1/rules"))["data"]["groups"]

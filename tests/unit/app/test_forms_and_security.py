@@ -8,20 +8,7 @@ from app.core.errors import Invalid
 from app.core.security import Passwords, csrf_token, hash_token, new_token, password_problem
 from app.core.settings import Settings
 from app.models import Invoice, InvoiceLine, invoice_totals
-from app.web.forms import decimal, optional_fraction, timecode
-
-
-@pytest.mark.parametrize(("text", "seconds"), [("83.5", 83.5), ("1:23.5", 83.5), ("0:01:23.5", 83.5),
-                                                ("", None), ("  12 ", 12.0)])  # fmt: skip
-def test_timecodes(text, seconds):
-    assert timecode(text, "t") == seconds
-
-
-@pytest.mark.parametrize("text", ["ten", "1:2:3:4", "-5", "nan", "1::2"])
-def test_bad_timecodes_name_the_field(text):
-    with pytest.raises(Invalid) as error:
-        timecode(text, "t_start")
-    assert error.value.field == "t_start"
+from app.web.forms import decimal, optional_fraction
 
 
 @pytest.mark.parametrize("text", ["1.5", "-0.1", "x"])

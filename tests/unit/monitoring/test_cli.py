@@ -3,7 +3,8 @@ from __future__ import annotations
 import yaml
 from click.testing import CliRunner
 
-from monitoring.cli import cli
+# render moved to the operator side (provision.monitoring_commands); the group has both commands
+from provision.monitoring_commands import monitoring as cli
 
 
 def test_check_rules_runs_promtool_on_the_production_rules():

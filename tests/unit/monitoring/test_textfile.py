@@ -80,3 +80,35 @@ def test_a_textfile_cannot_shadow_another_collectors_metric(settings, fake_root)
     assert text.count("\nnode_forks_total ") == 1
     assert "node_forks_total 4242.0" in text
     assert 'node_scrape_collector_success{collector="textfile"} 0.0' in text
+
+
+def test_bad_files_are_logged_naming_the_file(settings, fake_root, caplog):
+    directory = fake_root / "textfile"
+    directory.mkdir()
+    (directory / "garbage.prom").write_text("this is { not valid\n")
+    (directory / "stamped.prom").write_text("stamped_metric 1 1700000000000\n")
+    (directory / "a.prom").write_text("jobs 1\n")
+    (directory / "b.prom").write_text("jobs 2\n")
+    (directory / "twice.prom").write_text("twice 1\ntwice 2\n")
+    with caplog.at_level("ERROR", logger="eyeshots_exporter"):
+        scrape(settings)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert f"{directory}/garbage.prom: line 1: not a sample" in logged
+    assert f"{directory}/stamped.prom: line 1: client-side timestamps" in logged
+    assert f"{directory}/b.prom: jobs was already read from an earlier file" in logged
+    assert f"{directory}/twice.prom: twice: the same series appears twice" in logged
+    assert "a.prom" not in logged
+
+
+def test_a_torn_read_is_never_served_as_a_value(settings, fake_root, caplog):
+    """A file rewritten in place (no tmp+rename) is read half-written: the cut line has no
+    newline, so the file is refused like node_exporter does instead of serving `1` for `12`."""
+    directory = fake_root / "textfile"
+    directory.mkdir()
+    path = directory / "backup.prom"
+    path.write_text("# TYPE backup_size_bytes gauge\nbackup_size_bytes 12")
+    with caplog.at_level("ERROR", logger="eyeshots_exporter"):
+        text = scrape(settings)
+    assert "backup_size_bytes" not in text
+    assert "node_textfile_scrape_error 1.0" in text
+    assert f"{path}: line 2: unexpected end of input stream" in caplog.text
