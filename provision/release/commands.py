@@ -9,9 +9,11 @@ import click
 
 from provision import inventory as inventories
 from provision import runner
+from provision.errors import OperatorError
 from provision.options import inventory_option, limit_option
 from provision.paths import PROJECT_ROOT
 from provision.release import ship
+from provision.remote import HostResults, Remote, on_each
 
 health_option = click.option(
     "--health-timeout",
@@ -63,9 +65,15 @@ def deploy(
 @health_option
 def rollback(inventory_path: str, limit: str | None, health_timeout: float) -> None:
     """Switch back to the previous release (its code; the database keeps its schema)."""
+    outcome: HostResults[None] = HostResults()
     for target in inventory_targets(inventory_path, limit):
         click.echo(f"==> {target.name}: {target.user}@{target.address}", err=True)
-        ship.rollback(target, health_timeout=health_timeout)
+        try:
+            with Remote(target) as remote:
+                ship.rollback(remote, health_timeout=health_timeout)
+        except OperatorError as error:
+            outcome.failures[target.name] = str(error)
+    outcome.raise_for_failures()
 
 
 @click.command()
@@ -74,17 +82,18 @@ def rollback(inventory_path: str, limit: str | None, health_timeout: float) -> N
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def releases(inventory_path: str, limit: str | None, as_json: bool) -> None:
     """List the releases installed on each host, newest last."""
-    found = {t.name: ship.releases(t) for t in inventory_targets(inventory_path, limit)}
+    outcome = on_each(inventory_targets(inventory_path, limit), ship.releases)
+    found = outcome.results
     if as_json:
         click.echo(json.dumps(found, indent=2))
-        return
-    for name, installed in found.items():
+    for name, installed in found.items() if not as_json else ():
         click.echo(f"{name}:")
         if not installed:
             click.echo("  no releases yet; run `eyeshots deploy`")
         for release in installed:
             mark = "current" if release["current"] else "previous" if release["previous"] else ""
             click.echo(f"  {release['version']:<32} {mark:<9} {release['activated']}")
+    outcome.raise_for_failures()
 
 
 @click.command("admin-password")
@@ -92,7 +101,9 @@ def releases(inventory_path: str, limit: str | None, as_json: bool) -> None:
 @limit_option
 def admin_password(inventory_path: str, limit: str | None) -> None:
     """Show the first admin's generated password, once (then it is deleted from the server)."""
-    for target in inventory_targets(inventory_path, limit):
-        email, password = ship.admin_password(target).split(" ", 1)
-        click.echo(f"{target.name}: sign in as {email} with password {password}")
+    outcome = on_each(inventory_targets(inventory_path, limit), ship.admin_password)
+    for name, said in outcome.results.items():
+        email, password = said.split(" ", 1)
+        click.echo(f"{name}: sign in as {email} with password {password}")
         click.echo("  (shown once; change it after signing in)")
+    outcome.raise_for_failures()

@@ -1,6 +1,7 @@
 """The operator's half of a release: build once, upload what the server lacks, install into
 its own virtualenv (hashes checked against the lock), and hand over to the server's agent
-(`eyeshots-server agent`, provision/server) for the switch."""
+(`eyeshots-server agent`, provision/server) for the switch; and the agent's other commands.
+Each takes the host's one connection (provision/remote.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import click
 from provision.errors import OperatorError
 from provision.paths import PROJECT_ROOT
 from provision.release.build import Build, WheelTarget, build, new_version
-from provision.release.remote import Remote
+from provision.remote import Remote
 from provision.runner import Target
 from provision.server.layout import Layout
 from provision.shell import last_line
@@ -41,12 +42,12 @@ def probe(remote: Remote) -> WheelTarget:
         raise OperatorError(
             f"{remote.target.name}: could not read the server's Python/glibc (got {words})"
         )
-    return WheelTarget(*(w.decode() for w in words))
+    return WheelTarget(*words)
 
 
 def upload(remote: Remote, made: Build) -> None:
     layout = server_layout(remote.target)
-    present = remote.run(f"ls {layout.wheels} 2>/dev/null || true").stdout.decode().split()
+    present = remote.run(f"ls {layout.wheels} 2>/dev/null || true").stdout.split()
     missing = [w for w in sorted(made.wheelhouse.glob("*.whl")) if w.name not in present]
     size = sum(w.stat().st_size for w in missing) / 2**20
     click.echo(
@@ -92,11 +93,7 @@ def install(remote: Remote, made: Build) -> None:
     result = remote.run(install_script(release, layout.wheels, made.version), check=False)
     if result.returncode != 0:
         remote.run(f"rm -rf {release}", check=False)
-        why = install_failure(
-            result.stderr.decode(errors="replace"),
-            result.stdout.decode(errors="replace"),
-            result.returncode,
-        )
+        why = install_failure(result.stderr, result.stdout, result.returncode)
         raise OperatorError(f"{remote.target.name}: installing {made.version} failed: {why}")
 
 
@@ -111,14 +108,15 @@ def go_live(
     """Build the project at `source`, ship it to one host and switch the host to it; returns
     the version. `unless_live`: skip when the host already runs this commit (a clean checkout)."""
     started = time.monotonic()
-    if unless_live:
-        commit = new_version(source).split("-", 1)[1]
-        live = [r["version"] for r in releases(target) if r["current"]]
-        if live and not commit.endswith(("-dirty", "nogit")) and live[0].endswith(f"-{commit}"):
-            click.echo(f"==> {target.name}: {live[0]} is live already", err=True)
-            return str(live[0])
     layout = server_layout(target)
     with Remote(target) as remote:
+        if unless_live:
+            commit = new_version(source).split("-", 1)[1]
+            live = [r["version"] for r in releases(remote) if r["current"]]
+            fresh = not commit.endswith(("-dirty", "nogit"))
+            if live and fresh and live[0].endswith(f"-{commit}"):
+                click.echo(f"==> {target.name}: {live[0]} is live already", err=True)
+                return str(live[0])
         wheels_for = probe(remote)
         click.echo(f"--> building a release for {wheels_for.tag}", err=True)
         made = build(wheels_for, source, version)
@@ -151,46 +149,43 @@ def _discard_if_never_live(remote: Remote, layout: Layout, version: str) -> None
     )
 
 
-def rollback(target: Target, health_timeout: float = 60.0) -> None:
-    agent = server_layout(target).current_agent
-    with Remote(target) as remote:
-        code = remote.stream(f"{agent} agent rollback --health-timeout {health_timeout}")
-        if code != 0:
-            raise OperatorError(f"{target.name}: rollback failed (see above)", exit_code=1)
+def rollback(remote: Remote, health_timeout: float = 60.0) -> None:
+    agent = server_layout(remote.target).current_agent
+    code = remote.stream(f"{agent} agent rollback --health-timeout {health_timeout}")
+    if code != 0:
+        raise OperatorError(f"{remote.target.name}: rollback failed (see above)", exit_code=1)
 
 
-def releases(target: Target) -> list[dict[str, object]]:
-    agent = server_layout(target).current_agent
-    with Remote(target) as remote:
-        found = remote.run(
-            f"if [ -x {agent} ]; then {agent} agent releases; else echo '[]'; fi",
-            what="listing releases",
+def releases(remote: Remote) -> list[dict[str, object]]:
+    agent = server_layout(remote.target).current_agent
+    found = remote.run(
+        f"if [ -x {agent} ]; then {agent} agent releases; else echo '[]'; fi",
+        what="listing releases",
+    )
+    return json.loads(found.stdout)
+
+
+def admin_password(remote: Remote) -> str:
+    agent = server_layout(remote.target).current_agent
+    found = remote.run(f"{agent} agent admin-password", check=False)
+    if found.returncode != 0:
+        said = last_line(found.stderr, found.stdout, found.returncode)
+        raise OperatorError(
+            f"{remote.target.name}: {said.removeprefix('eyeshots-server: error: ')}"
         )
-        return json.loads(found.stdout)
+    return found.stdout.strip()
 
 
-def admin_password(target: Target) -> str:
-    agent = server_layout(target).current_agent
-    with Remote(target) as remote:
-        found = remote.run(f"{agent} agent admin-password", check=False)
-        if found.returncode != 0:
-            said = last_line(found.stderr, found.stdout, found.returncode)
-            raise OperatorError(f"{target.name}: {said.removeprefix('eyeshots-server: error: ')}")
-        return found.stdout.decode().strip()
+def host_status(remote: Remote) -> dict[str, object]:
+    agent = server_layout(remote.target).current_agent
+    found = remote.run(
+        f"if [ -x {agent} ]; then {agent} agent status; else echo null; fi",
+        what="reading the server's status",
+    )
+    return json.loads(found.stdout) or {}
 
 
-def host_status(target: Target) -> dict[str, object]:
-    agent = server_layout(target).current_agent
-    with Remote(target) as remote:
-        found = remote.run(
-            f"if [ -x {agent} ]; then {agent} agent status; else echo null; fi",
-            what="reading the server's status",
-        )
-        return json.loads(found.stdout) or {}
-
-
-def logs(target: Target, units: list[str], lines: int, follow: bool) -> int:
-    with Remote(target) as remote:
-        selection = " ".join(f"-u {shlex.quote(u)}" for u in units)
-        tail = f"-n {lines}" + (" -f" if follow else "")
-        return remote.stream(f"journalctl --no-pager -o short-iso {selection} {tail}")
+def logs(remote: Remote, units: list[str], lines: int, follow: bool) -> int:
+    selection = " ".join(f"-u {shlex.quote(u)}" for u in units)
+    tail = f"-n {lines}" + (" -f" if follow else "")
+    return remote.stream(f"journalctl --no-pager -o short-iso {selection} {tail}")

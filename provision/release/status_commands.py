@@ -10,6 +10,7 @@ import click
 from provision.options import inventory_option, limit_option
 from provision.release import ship
 from provision.release.commands import inventory_targets
+from provision.remote import Remote, on_each
 
 # what `eyeshots logs SERVICE` shows: journalctl unit patterns (every release's instances)
 SERVICES = {
@@ -29,11 +30,10 @@ SERVICES = {
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(inventory_path: str, limit: str | None, as_json: bool) -> None:
     """Per host: release, units, disk use, certificate expiry, last backup, updates, reboot."""
-    found = {t.name: ship.host_status(t) for t in inventory_targets(inventory_path, limit)}
+    outcome = on_each(inventory_targets(inventory_path, limit), ship.host_status)
     if as_json:
-        click.echo(json.dumps(found, indent=2))
-        return
-    for name, state in found.items():
+        click.echo(json.dumps(outcome.results, indent=2))
+    for name, state in outcome.results.items() if not as_json else ():
         click.echo(f"{name}:")
         if not state:
             click.echo("  nothing deployed yet; run `eyeshots deploy`")
@@ -59,6 +59,7 @@ def status(inventory_path: str, limit: str | None, as_json: bool) -> None:
             )
         )
         click.echo(f"  updates   {_updates(state.get('updates'))}")
+    outcome.raise_for_failures()
 
 
 def _updates(found: dict | None) -> str:
@@ -82,4 +83,5 @@ def logs(inventory_path: str, limit: str | None, service: str, lines: int, follo
     """Show a service's journal on each host (all of its release instances)."""
     for target in inventory_targets(inventory_path, limit):
         click.echo(f"==> {target.name}: {service}", err=True)
-        ship.logs(target, SERVICES[service], lines, follow)
+        with Remote(target) as remote:
+            ship.logs(remote, SERVICES[service], lines, follow)

@@ -328,6 +328,25 @@ def test_unhealthy_release_is_stopped_and_the_old_one_keeps_serving(site, expand
     assert running.count("eyeshots-app@") == 1 and old in running
 
 
+def test_a_wheel_that_differs_from_the_lock_is_refused(site):
+    """Supply chain: the server installs with pip --require-hashes against uv.lock's hashes; a
+    wheel tampered with in its wheelhouse stops the deploy before anything changes."""
+    box, inventory = site
+    old, installed = current(inventory), len(releases(inventory))
+    (wheel,) = box.sudo("ls /opt/eyeshots/wheels/six-*.whl").stdout.split()
+    box.sudo(f"cp -p {wheel} /root/six.orig && printf tampered >> {wheel}")
+    try:
+        result = deploy(inventory)
+    finally:
+        box.sudo(f"mv /root/six.orig {wheel}")
+    assert result.returncode != 0
+    assert "six==" in result.stderr and "differs from uv.lock's hash" in result.stderr, (
+        result.stderr[-3000:]
+    )
+    assert current(inventory) == old and serves_the_app(box)
+    assert len(releases(inventory)) == installed
+
+
 def test_rollback_switches_to_the_previous_release(site):
     box, inventory = site
     listed = releases(inventory)

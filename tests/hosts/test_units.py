@@ -19,7 +19,7 @@ from provision import inventory, runner
 from provision.inventory import resolve, role_defaults
 from provision.release import ship
 from provision.release.build import build
-from provision.release.remote import Remote
+from provision.remote import Remote
 from provision.server.layout import Layout
 from provision.templating import render
 
