@@ -6,8 +6,7 @@ import time
 
 import click
 
-from provision import inventory as inventories
-from provision import runner
+from provision import hostvars, runner
 from provision.errors import OperatorError
 from provision.options import inventory_option, limit_option
 from provision.paths import INVENTORIES_DIR
@@ -30,7 +29,7 @@ def _report(result: runner.RunResult, dry: bool) -> None:
 
 
 def provision_inventory(
-    inventory: inventories.Inventory,
+    inventory: hostvars.Inventory,
     dry: bool = False,
     diff: bool = False,
     limit: str | None = None,
@@ -79,7 +78,7 @@ def _remember_sandbox_logins(found: list[runner.Target]) -> None:
 def provision(inventory_path: str, dry: bool, diff: bool, limit: str | None, verbose: int) -> None:
     """Harden and configure the hosts of an inventory (pyinfra over SSH)."""
     provision_inventory(
-        inventories.load(inventory_path), dry=dry, diff=diff, limit=limit, verbosity=verbose
+        hostvars.load(inventory_path), dry=dry, diff=diff, limit=limit, verbosity=verbose
     )
 
 
@@ -93,7 +92,7 @@ def provision(inventory_path: str, dry: bool, diff: bool, limit: str | None, ver
 def up(suite: str) -> None:
     """Boot the local sandbox VPS, provision it and deploy the platform: the whole job."""
     started = time.monotonic()
-    local = inventories.load(LOCAL_INVENTORY)
+    local = hostvars.load(LOCAL_INVENTORY)
     names = sorted(
         {
             h.variables["eyeshots_sandbox"]

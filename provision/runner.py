@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provision import validation
+from provision import argspecs
 from provision.errors import OperatorError
-from provision.inventory import Inventory, InventoryHost
+from provision.hostvars import Host, Inventory
 from provision.paths import PROJECT_ROOT
 from provision.sandbox import machine as sandbox
 from provision.sshkeys import operator_key
 
-DEPLOY_FILE = PROJECT_ROOT / "provision" / "deploy.py"
+DEPLOY_FILE = PROJECT_ROOT / "provision" / "engines" / "pyinfra" / "site.py"
 CONNECT_TIMEOUT = 5.0
 
 
@@ -80,11 +80,11 @@ def targets(inventory: Inventory, limit: str | None = None) -> list[Target]:
     hosts = [h for h in inventory.hosts if limit is None or h.name == limit]
     if not hosts:
         raise OperatorError(f"--limit {limit}: no such host in {inventory.directory}/hosts.yml")
-    validation.check(hosts)
+    argspecs.check(hosts)
     return [_target(host) for host in hosts]
 
 
-def _target(host: InventoryHost) -> Target:
+def _target(host: Host) -> Target:
     v = dict(host.variables)
     key = (
         Path(v["ansible_ssh_private_key_file"]).expanduser()
@@ -148,7 +148,7 @@ def _login_user(target: Target) -> str:
 def run(
     found: list[Target], dry: bool = False, diff: bool = False, verbosity: int = 0
 ) -> RunResult:
-    """Run provision/deploy.py on `found` through the pyinfra CLI; logs stream to stderr."""
+    """Run provision/engines/pyinfra/site.py on `found` through the pyinfra CLI; logs stream to stderr."""
     with tempfile.TemporaryDirectory(prefix="eyeshots-pyinfra-") as scratch:
         inventory_file = Path(scratch) / "inventory.py"
         inventory_file.write_text(_inventory_source(found))

@@ -15,7 +15,7 @@ import yaml
 from sandboxes import TEST_SUBNET, Sandbox, boot, destroy, provision, write_inventory
 
 from monitoring.config import RULES_DIR
-from provision.inventory import role_defaults
+from provision.hostvars import defaults
 from provision.sandbox.cli import ssh_command
 
 DOMAIN = "app.eyeshots.test"
@@ -238,8 +238,7 @@ def test_ssh_rate_limit_and_fail2ban_ban_an_outsider(hardened):
 
 def test_sysctl_applied_or_reported_skipped(hardened):
     host, _, _ = hardened
-    defaults, _ = role_defaults()
-    wanted = defaults["kernel_sysctl"]
+    wanted = defaults().variables["kernel_sysctl"]
     persisted = host.sudo("cat /etc/sysctl.d/90-eyeshots.conf").stdout
     skipped = []
     for key, value in wanted.items():

@@ -16,11 +16,11 @@ from eyeshots_cli import eyeshots
 from sandboxes import TEST_SUBNET, Sandbox, destroy, machine_name, write_inventory
 
 from provision import inventory, runner
-from provision.inventory import resolve, role_defaults
+from provision.hostvars import defaults
 from provision.release import ship
 from provision.release.build import build
 from provision.release.remote import Remote
-from provision.templating import render
+from provision.templates import render
 
 MACHINE = machine_name("unitcheck")
 MAX_EXPOSURE = 2.0
@@ -47,13 +47,8 @@ PASSWORD = "units-check-password-1"
 
 
 def variables() -> dict[str, Any]:
-    defaults, origins = role_defaults()
-    overrides = {
-        "inventory_hostname": MACHINE,
-        "eyeshots_domain": "units.eyeshots.test",
-        "backup_repository": REPOSITORY,
-    }
-    return resolve({**defaults, **overrides}, origins)
+    overrides = {"eyeshots_domain": "units.eyeshots.test", "backup_repository": REPOSITORY}
+    return defaults(overrides, name=MACHINE).variables
 
 
 def put(box: Sandbox, path: str, text: str, mode: str = "0644") -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pyinfra import host, logger
 from pyinfra.api import operation
 
-from provision.facts.sysctl import KernelParameters
+from provision.engines.pyinfra.facts.sysctl import KernelParameters
 
 
 def skipped(values: dict[str, object], current: dict[str, dict]) -> dict[str, str]:

@@ -1,6 +1,6 @@
-"""The pyinfra deploy file `eyeshots provision` runs: every role, in dependency order."""
+"""The pyinfra deploy file `eyeshots provision` runs: every role, in site.yml's order."""
 
-from provision.deploys import (
+from provision.engines.pyinfra.roles import (
     base,
     fail2ban,
     firewall,

@@ -21,7 +21,7 @@ from pyinfra.api.util import format_text
 from pyinfra.facts.files import File, FileContents, Sha1File
 from pyinfra.operations.util.files import generate_color_diff
 
-from provision.operations import service
+from provision.engines.pyinfra.operations import service
 
 
 @operation()

@@ -9,7 +9,7 @@ from pyinfra import host
 from pyinfra.api import operation
 from pyinfra.facts.files import Link
 
-from provision.facts.tls import CertbotLineage, Certificate
+from provision.engines.pyinfra.facts.tls import CertbotLineage, Certificate
 
 RENEW_BEFORE_DAYS = 30
 

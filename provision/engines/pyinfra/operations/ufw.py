@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pyinfra import host
 from pyinfra.api import OperationValueError, operation
 
-from provision.facts.ufw import UfwRules, UfwStatus
+from provision.engines.pyinfra.facts.ufw import UfwRules, UfwStatus
 
 DIRECTIONS = ("incoming", "outgoing", "routed")
 

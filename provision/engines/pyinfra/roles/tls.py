@@ -6,9 +6,9 @@ from __future__ import annotations
 from pyinfra.api import deploy
 from pyinfra.operations import apt, files, systemd
 
-from provision.deploys import variables
-from provision.operations import config, service, tls
-from provision.templating import render
+from provision.engines.pyinfra import variables
+from provision.engines.pyinfra.operations import config, service, tls
+from provision.templates import render
 
 DEPLOY_HOOK = "/etc/letsencrypt/renewal-hooks/deploy/eyeshots-nginx.sh"
 

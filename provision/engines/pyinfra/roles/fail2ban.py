@@ -5,9 +5,9 @@ from __future__ import annotations
 from pyinfra.api import deploy
 from pyinfra.operations import apt, systemd
 
-from provision.deploys import variables
-from provision.operations import config, service
-from provision.templating import render
+from provision.engines.pyinfra import variables
+from provision.engines.pyinfra.operations import config, service
+from provision.templates import render
 
 # fail2ban can only test a whole config directory: test a copy with the new jail.local in it.
 VALIDATE = (

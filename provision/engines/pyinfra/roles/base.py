@@ -6,10 +6,10 @@ from pyinfra import host, logger
 from pyinfra.api import deploy
 from pyinfra.operations import apt, files, server, systemd
 
-from provision.deploys import variables
-from provision.facts.host import Container
-from provision.operations import config, service
-from provision.templating import render
+from provision.engines.pyinfra import variables
+from provision.engines.pyinfra.facts.host import Container
+from provision.engines.pyinfra.operations import config, service
+from provision.templates import render
 
 ROLE = "base"
 

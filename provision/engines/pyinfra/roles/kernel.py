@@ -5,9 +5,9 @@ from __future__ import annotations
 from pyinfra.api import deploy
 from pyinfra.operations import files
 
-from provision.deploys import variables
-from provision.operations import config, sysctl
-from provision.templating import render
+from provision.engines.pyinfra import variables
+from provision.engines.pyinfra.operations import config, sysctl
+from provision.templates import render
 
 
 @deploy("kernel")

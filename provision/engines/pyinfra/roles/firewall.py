@@ -6,9 +6,9 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import apt, files
 
-from provision.deploys import variables
-from provision.facts.ufw import UfwRules
-from provision.operations import ufw
+from provision.engines.pyinfra import variables
+from provision.engines.pyinfra.facts.ufw import UfwRules
+from provision.engines.pyinfra.operations import ufw
 
 
 def trusted_rules(v: dict) -> list[str]:

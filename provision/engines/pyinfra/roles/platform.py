@@ -9,10 +9,10 @@ from pyinfra.facts.files import File
 from pyinfra.facts.server import Command
 from pyinfra.operations import apt, files, server
 
-from provision.deploys import variables
-from provision.operations import config, service
+from provision.engines.pyinfra import variables
+from provision.engines.pyinfra.operations import config, service
 from provision.paths import ROLES_DIR
-from provision.templating import render
+from provision.templates import render
 
 ROLE = "platform"
 # roles whose templates/*.service.j2 and *.timer.j2 are systemd units of the platform

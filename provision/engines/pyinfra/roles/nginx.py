@@ -7,10 +7,10 @@ from pyinfra.api import deploy
 from pyinfra.facts.files import File
 from pyinfra.operations import apt, files, systemd
 
-from provision.deploys import variables
-from provision.facts.tls import Certificate
-from provision.operations import config, service
-from provision.templating import render
+from provision.engines.pyinfra import variables
+from provision.engines.pyinfra.facts.tls import Certificate
+from provision.engines.pyinfra.operations import config, service
+from provision.templates import render
 
 
 @deploy("nginx")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pyinfra import host
 from pyinfra.api import operation
 
-from provision.facts.ssh import SshHostKeys, WeakModuli
+from provision.engines.pyinfra.facts.ssh import SshHostKeys, WeakModuli
 
 _KEY_FILE = "/etc/ssh/ssh_host_{kind}_key"
 

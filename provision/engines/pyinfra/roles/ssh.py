@@ -9,10 +9,10 @@ from pyinfra.facts.systemd import SystemdEnabled
 from pyinfra.operations import server, systemd
 from pyinfra.operations.util import any_changed
 
-from provision.deploys import variables
-from provision.facts.ssh import OpenSSH
-from provision.operations import config, service, sshd
-from provision.templating import render
+from provision.engines.pyinfra import variables
+from provision.engines.pyinfra.facts.ssh import OpenSSH
+from provision.engines.pyinfra.operations import config, service, sshd
+from provision.templates import render
 
 ROLE = "ssh"
 

@@ -7,9 +7,9 @@ from pyinfra.api import deploy
 from pyinfra.operations import apt, files, systemd
 
 from monitoring.config import RULES_DIR
-from provision.deploys import variables
-from provision.operations import config, service
-from provision.templating import render
+from provision.engines.pyinfra import variables
+from provision.engines.pyinfra.operations import config, service
+from provision.templates import render
 
 ROLE = "prometheus"
 ALERTMANAGER = "prometheus-alertmanager"
