@@ -78,7 +78,7 @@ def _remember_sandbox_logins(found: list[runner.Target]) -> None:
 def provision(inventory_path: str, dry: bool, diff: bool, limit: str | None, verbose: int) -> None:
     """Harden and configure the hosts of an inventory (pyinfra over SSH)."""
     provision_inventory(
-        hostvars.load(inventory_path), dry=dry, diff=diff, limit=limit, verbosity=verbose
+        runner.load(inventory_path), dry=dry, diff=diff, limit=limit, verbosity=verbose
     )
 
 
@@ -92,7 +92,7 @@ def provision(inventory_path: str, dry: bool, diff: bool, limit: str | None, ver
 def up(suite: str) -> None:
     """Boot the local sandbox VPS, provision it and deploy the platform: the whole job."""
     started = time.monotonic()
-    local = hostvars.load(LOCAL_INVENTORY)
+    local = runner.load(LOCAL_INVENTORY)
     names = sorted(
         {
             h.variables["eyeshots_sandbox"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,8 +72,14 @@ def loader() -> DataLoader:
     return data_loader
 
 
-def load(location: str | Path) -> Inventory:
-    """Every host of the inventory at `location` with its resolved variables."""
+# (host name, resolve(variable) -> value) -> variables the engine adds to that host
+EngineVars = Callable[[str, Callable[[str], Any]], dict[str, Any]]
+
+
+def load(location: str | Path, engine_vars: EngineVars | None = None) -> Inventory:
+    """Every host of the inventory at `location` with its resolved variables. `engine_vars`
+    adds what only the engine knows (the operator's key, a sandbox's gateway) on top of
+    everything, before the variables derived from them are resolved."""
     path = Path(location)
     if not (path / "hosts.yml").is_file() and not path.is_file():
         raise OperatorError(
@@ -81,7 +88,7 @@ def load(location: str | Path) -> Inventory:
         )
     hosts_file = path if path.is_file() else path / "hosts.yml"
     _parse(hosts_file)
-    hosts = _resolve([str(path)])
+    hosts = _resolve([str(path)], engine_vars=engine_vars)
     if not hosts:
         raise OperatorError(
             f"{location}: no hosts defined; add one under all.children.<group>.hosts"
@@ -97,7 +104,11 @@ def defaults(overrides: dict[str, Any] | None = None, name: str = "role-defaults
     return host
 
 
-def _resolve(sources: list[str], play_vars: dict[str, Any] | None = None) -> list[Host]:
+def _resolve(
+    sources: list[str],
+    play_vars: dict[str, Any] | None = None,
+    engine_vars: EngineVars | None = None,
+) -> list[Host]:
     from ansible.errors import AnsibleError
     from ansible.inventory.manager import InventoryManager
     from ansible.playbook.play import Play
@@ -117,6 +128,10 @@ def _resolve(sources: list[str], play_vars: dict[str, Any] | None = None) -> lis
         for host in inventory.get_hosts():
             raw = manager.get_vars(play=play, host=host)
             templar = Templar(loader=data_loader, variables=raw)
+            if engine_vars:
+                first = templar.template
+                raw.update(engine_vars(host.name, lambda name, t=first, r=raw: t(r.get(name))))
+                templar = Templar(loader=data_loader, variables=raw)
             names = [name for name in raw if name not in _NOT_CONFIGURATION]
             resolved = {}
             for name in names:

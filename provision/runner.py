@@ -10,11 +10,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provision import argspecs
+from provision import argspecs, hostvars
 from provision.errors import OperatorError
 from provision.hostvars import Host, Inventory
 from provision.paths import PROJECT_ROOT
@@ -75,6 +76,29 @@ class RunResult:
     exit_code: int = 0
 
 
+def load(location: str) -> Inventory:
+    """The inventory's hosts with their variables as the engines apply them."""
+    return hostvars.load(location, engine_vars)
+
+
+def engine_vars(name: str, resolve: Callable[[str], Any]) -> dict[str, Any]:
+    """The operator's public key may always log in as the admin user; a sandbox's only client
+    is this machine (its gateway), which is never rate-limited or banned."""
+    added: dict[str, Any] = {}
+    key = Path(resolve("ansible_ssh_private_key_file") or operator_key().private).expanduser()
+    public = Path(f"{key}.pub")
+    keys = list(resolve("admin_authorized_keys") or [])
+    if public.is_file() and public.read_text().strip() not in keys:
+        added["admin_authorized_keys"] = [*keys, public.read_text().strip()]
+    machine_name = resolve("eyeshots_sandbox")
+    if machine_name:
+        gateway = sandbox.require(machine_name).gateway()
+        sources = list(resolve("trusted_admin_sources") or [])
+        if gateway not in sources:
+            added["trusted_admin_sources"] = [*sources, gateway]
+    return added
+
+
 def targets(inventory: Inventory, limit: str | None = None) -> list[Target]:
     """Validate every host's variables, then resolve how to reach each one."""
     hosts = [h for h in inventory.hosts if limit is None or h.name == limit]
@@ -100,17 +124,8 @@ def _target(host: Host) -> Target:
                 f"sandbox machine {machine_name} is not running; start it with `eyeshots sandbox up {machine_name}`"
             )
         address, port, known_hosts = machine.address, 22, machine.known_hosts
-        # The sandbox's only client is this host: never rate-limit or ban it.
-        gateway = machine.gateway()
-        if gateway not in v["trusted_admin_sources"]:
-            v["trusted_admin_sources"] = [*v["trusted_admin_sources"], gateway]
     else:
         address, port = str(v.get("ansible_host") or host.name), int(v.get("ansible_port") or 22)
-    public = Path(str(key) + ".pub")
-    if public.is_file():
-        operator_public = public.read_text().strip()
-        if operator_public not in v["admin_authorized_keys"]:
-            v["admin_authorized_keys"] = [*v["admin_authorized_keys"], operator_public]
     target = Target(host.name, address, port, "", key, known_hosts, v)
     _check_reachable(target)
     target.user = v.get("ansible_user") or _login_user(target)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from provision import hostvars, runner
+from provision import runner
 from provision.options import inventory_option, limit_option
 from provision.paths import PROJECT_ROOT
 from provision.release import ship
@@ -23,7 +23,7 @@ health_option = click.option(
 
 def inventory_targets(inventory_path: str, limit: str | None) -> list[runner.Target]:
     """The inventory's hosts (or the one named by --limit), validated and reachable."""
-    return runner.targets(hostvars.load(inventory_path), limit=limit)
+    return runner.targets(runner.load(inventory_path), limit=limit)
 
 
 @click.command()

@@ -8,10 +8,8 @@ from pyinfra.operations import apt, files, server, systemd
 
 from provision.engines.pyinfra import variables
 from provision.engines.pyinfra.facts.host import Container
-from provision.engines.pyinfra.operations import config, service
-from provision.templates import render
-
-ROLE = "base"
+from provision.engines.pyinfra.files import managed
+from provision.engines.pyinfra.operations import service
 
 
 @deploy("base")
@@ -30,21 +28,16 @@ def apply() -> None:
     )
     server.timezone(name="Set the timezone", timezone=v["base_timezone"])
 
-    _time_sync(v)
-    _journald(v)
-    _unattended_upgrades(v)
     _admin_user(v)
-
-
-def _time_sync(v: dict) -> None:
-    container = host.get_fact(Container)
-    config.file(
-        name="Configure NTP servers",
-        content=render(ROLE, "timesyncd.conf.j2", v),
-        dest="/etc/systemd/timesyncd.conf.d/50-eyeshots.conf",
-        notify=None if container else "systemd-timesyncd",
-        notify_action="restart",
+    managed("base", v)
+    _time_sync()
+    service.pending(
+        name="Restart journald on new limits", service="systemd-journald", action="restart"
     )
+
+
+def _time_sync() -> None:
+    container = host.get_fact(Container)
     if container:
         # A container cannot set the clock; systemd skips timesyncd there by its own condition.
         logger.info(
@@ -60,32 +53,6 @@ def _time_sync(v: dict) -> None:
     )
 
 
-def _journald(v: dict) -> None:
-    config.file(
-        name="Bound the journal's disk use",
-        content=render(ROLE, "journald.conf.j2", v),
-        dest="/etc/systemd/journald.conf.d/50-eyeshots.conf",
-        notify="systemd-journald",
-        notify_action="restart",
-    )
-    service.pending(
-        name="Restart journald on new limits", service="systemd-journald", action="restart"
-    )
-
-
-def _unattended_upgrades(v: dict) -> None:
-    config.file(
-        name="Schedule unattended security upgrades",
-        content=render(ROLE, "20auto-upgrades.j2", v),
-        dest="/etc/apt/apt.conf.d/20auto-upgrades",
-    )
-    config.file(
-        name="Set the unattended upgrade policy",
-        content=render(ROLE, "52unattended-upgrades-eyeshots.j2", v),
-        dest="/etc/apt/apt.conf.d/52unattended-upgrades-eyeshots",
-    )
-
-
 def _admin_user(v: dict) -> None:
     user = v["admin_user"]
     server.user(
@@ -95,11 +62,4 @@ def _admin_user(v: dict) -> None:
         create_home=True,
         public_keys=v["admin_authorized_keys"],
         delete_keys=True,
-    )
-    config.file(
-        name=f"Let {user} use sudo",
-        content=render(ROLE, "sudoers.j2", v),
-        dest="/etc/sudoers.d/90-eyeshots-admin",
-        mode="0440",
-        validate="visudo -cf %s",
     )

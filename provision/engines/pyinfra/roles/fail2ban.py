@@ -6,14 +6,8 @@ from pyinfra.api import deploy
 from pyinfra.operations import apt, systemd
 
 from provision.engines.pyinfra import variables
-from provision.engines.pyinfra.operations import config, service
-from provision.templates import render
-
-# fail2ban can only test a whole config directory: test a copy with the new jail.local in it.
-VALIDATE = (
-    'sh -c \'d=$(mktemp -d) && cp -a /etc/fail2ban/. "$d" && cp "$1" "$d/jail.local"'
-    ' && fail2ban-client -c "$d" -t >/dev/null; rc=$?; rm -rf "$d"; exit $rc\' _ %s'
-)
+from provision.engines.pyinfra.files import managed
+from provision.engines.pyinfra.operations import service
 
 
 @deploy("fail2ban")
@@ -25,12 +19,6 @@ def apply() -> None:
         packages=["fail2ban", "python3-systemd", "nftables"],
         no_recommends=True,
     )
-    config.file(
-        name="fail2ban jails",
-        content=render("fail2ban", "jail.local.j2", v),
-        dest="/etc/fail2ban/jail.local",
-        validate=VALIDATE,
-        notify="fail2ban",
-    )
+    managed("fail2ban", v)
     systemd.service(name="Run fail2ban", service="fail2ban", running=True, enabled=True)
     service.pending(name="Reload fail2ban jails", service="fail2ban")

@@ -11,20 +11,6 @@ from provision.engines.pyinfra.facts.ufw import UfwRules
 from provision.engines.pyinfra.operations import ufw
 
 
-def trusted_rules(v: dict) -> list[str]:
-    """The operator's own addresses reach SSH before the rate limit applies."""
-    return [
-        f"allow from {source} to any port {v['ssh_port']} proto tcp"
-        for source in v["trusted_admin_sources"]
-    ]
-
-
-def wanted_rules(v: dict) -> list[str]:
-    ssh = f"{'limit' if v['firewall_ssh_limit'] else 'allow'} {v['ssh_port']}/tcp"
-    web = ["allow 80/tcp", "allow 443/tcp"] if v["firewall_allow_http"] else []
-    return [*trusted_rules(v), ssh, *web, *v["firewall_extra_rules"]]
-
-
 @deploy("firewall")
 def apply() -> None:
     v = variables()
@@ -43,9 +29,9 @@ def apply() -> None:
         line=r"^.*IPT_SYSCTL=",
         replace="#IPT_SYSCTL=/etc/ufw/sysctl.conf",
     )
-    wanted = wanted_rules(v)
+    wanted = v["firewall_rules"]
     # Allow SSH before anything could start denying it.
-    trusted = trusted_rules(v)
+    trusted = v["firewall_trusted_rules"]
     for rule in wanted:
         ufw.rule(name=f"Firewall: {rule}", rule=rule, first=rule in trusted)
     if v["firewall_purge_unknown_rules"]:

@@ -6,8 +6,7 @@ from pyinfra.api import deploy
 from pyinfra.operations import files
 
 from provision.engines.pyinfra import variables
-from provision.engines.pyinfra.operations import config
-from provision.templates import render
+from provision.engines.pyinfra.files import managed
 
 
 @deploy("logrotate")
@@ -19,13 +18,4 @@ def apply() -> None:
         mode="0750",
         group="adm",
     )
-    for template, dest in (
-        ("nginx.j2", "/etc/logrotate.d/nginx"),
-        ("eyeshots.j2", "/etc/logrotate.d/eyeshots"),
-    ):
-        config.file(
-            name=f"Rotate {dest.rsplit('/', 1)[1]} logs",
-            content=render("logrotate", template, v),
-            dest=dest,
-            validate="logrotate -d %s >/dev/null 2>&1",
-        )
+    managed("logrotate", v)

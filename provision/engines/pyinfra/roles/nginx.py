@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pyinfra import host
 from pyinfra.api import deploy
-from pyinfra.facts.files import File
 from pyinfra.operations import apt, files, systemd
 
 from provision.engines.pyinfra import variables
 from provision.engines.pyinfra.facts.tls import Certificate
-from provision.engines.pyinfra.operations import config, service
-from provision.templates import render
+from provision.engines.pyinfra.files import managed
+from provision.engines.pyinfra.operations import service
 
 
 @deploy("nginx")
@@ -19,33 +18,11 @@ def apply() -> None:
     apt.packages(name="Install nginx", packages=["nginx"], no_recommends=True)
     for directory in (v["nginx_acme_webroot"], v["nginx_placeholder_root"]):
         files.directory(name=f"Directory {directory}", path=directory, mode="0755")
-    config.file(
-        name="Placeholder page",
-        content=render("nginx", "index.html.j2", v),
-        dest=f"{v['nginx_placeholder_root']}/index.html",
-    )
     upstreams = v["nginx_upstreams_file"]
     files.directory(name="Upstreams directory", path=upstreams.rsplit("/", 1)[0], mode="0755")
-    # Created once; from then on `eyeshots deploy` owns it (a re-provision must not undo a switch).
-    if host.get_fact(File, path=upstreams) is None:
-        config.file(
-            name="Placeholder upstreams until the first deploy",
-            content=render("nginx", "upstreams-bootstrap.conf.j2", v),
-            dest=upstreams,
-        )
     # Staple OCSP only when the certificate names a responder (Let's Encrypt no longer does).
     certificate = host.get_fact(Certificate, path=f"{v['tls_live_dir']}/fullchain.pem")
-    config.file(
-        name="nginx.conf",
-        content=render(
-            "nginx",
-            "nginx.conf.j2",
-            {**v, "tls_ocsp_stapling": bool(certificate and certificate["ocsp"])},
-        ),
-        dest="/etc/nginx/nginx.conf",
-        validate="nginx -t -q -c %s",
-        notify="nginx",
-    )
+    managed("nginx", v, {"tls_ocsp_stapling": bool(certificate and certificate["ocsp"])})
     files.link(
         name="No distribution default site", path="/etc/nginx/sites-enabled/default", present=False
     )

@@ -10,8 +10,8 @@ from pyinfra.facts.server import Command
 from pyinfra.operations import apt, files, server
 
 from provision.engines.pyinfra import variables
-from provision.engines.pyinfra.operations import config, service
-from provision.paths import ROLES_DIR
+from provision.engines.pyinfra.files import managed
+from provision.engines.pyinfra.operations import service
 from provision.templates import render
 
 ROLE = "platform"
@@ -69,12 +69,7 @@ def apply() -> None:
             name="nginx may read the stored files",
             commands=[f"setfacl -R -m u:www-data:rX,d:u:www-data:rX {files_dir}"],
         )
-    config.file(
-        name="App settings",
-        content=render(ROLE, "app.env.j2", v),
-        dest=f"{config_dir}/app.env",
-        mode="0600",
-    )
+    managed(ROLE, v)
     if host.get_fact(File, path=f"{config_dir}/secrets.env") is None:
         server.shell(
             name="Generate the secrets (first deploy only)",
@@ -94,25 +89,7 @@ def apply() -> None:
             group=directory["group"],
             mode=directory["mode"],
         )
-    roles = [r for r in SERVICE_ROLES if r != "backup" or v["backup_repository"]]
-    if v["backup_repository"]:
-        config.file(
-            name="Backup repository settings",
-            content=render("backup", "backup.env.j2", v),
-            dest=v["backup_environment_file"],
-            mode="0600",
-            secret=True,
-        )
-    for role in roles:
-        for template in sorted((ROLES_DIR / role / "templates").glob("*.j2")):
-            unit = template.name.removesuffix(".j2")
-            if unit.endswith((".service", ".timer")):
-                config.file(
-                    name=f"Unit {unit}",
-                    content=render(role, template.name, v),
-                    dest=f"/etc/systemd/system/{unit}",
-                    notify="systemd",
-                    notify_action="daemon-reload",
-                )
+    for role in SERVICE_ROLES:
+        managed(role, v)
     # Units start from a release: `eyeshots deploy` enables and starts them after its switch.
     service.pending(name="Reload systemd units", service="systemd", action="daemon-reload")

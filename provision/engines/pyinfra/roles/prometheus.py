@@ -8,8 +8,8 @@ from pyinfra.operations import apt, files, systemd
 
 from monitoring.config import RULES_DIR
 from provision.engines.pyinfra import variables
+from provision.engines.pyinfra.files import managed
 from provision.engines.pyinfra.operations import config, service
-from provision.templates import render
 
 ROLE = "prometheus"
 ALERTMANAGER = "prometheus-alertmanager"
@@ -34,36 +34,7 @@ def apply() -> None:
             validate="promtool check rules %s >/dev/null",
             notify="prometheus",
         )
-    config.file(
-        name="prometheus.yml",
-        content=render(ROLE, "prometheus.yml.j2", v),
-        dest=v["prometheus_config_file"],
-        validate="promtool check config --syntax-only %s >/dev/null",
-        notify="prometheus",
-    )
-    config.file(
-        name="Prometheus command line (retention, listen address)",
-        content=render(ROLE, "prometheus.default.j2", v),
-        dest="/etc/default/prometheus",
-        notify="prometheus",
-        notify_action="restart",
-    )
-    config.file(
-        name="alertmanager.yml",
-        content=render(ROLE, "alertmanager.yml.j2", v),
-        dest=v["alertmanager_config_file"],
-        mode="0640",
-        group="prometheus",
-        validate="amtool check-config %s >/dev/null",
-        notify=ALERTMANAGER,
-    )
-    config.file(
-        name="Alertmanager command line",
-        content=render(ROLE, "prometheus-alertmanager.default.j2", v),
-        dest=f"/etc/default/{ALERTMANAGER}",
-        notify=ALERTMANAGER,
-        notify_action="restart",
-    )
+    managed(ROLE, v)
     for unit in ("prometheus", ALERTMANAGER):
         systemd.service(name=f"Run {unit}", service=unit, running=True, enabled=True)
         service.pending(name=f"Restart {unit} for new arguments", service=unit, action="restart")

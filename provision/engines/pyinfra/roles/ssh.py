@@ -11,18 +11,15 @@ from pyinfra.operations.util import any_changed
 
 from provision.engines.pyinfra import variables
 from provision.engines.pyinfra.facts.ssh import OpenSSH
-from provision.engines.pyinfra.operations import config, service, sshd
-from provision.templates import render
-
-ROLE = "ssh"
+from provision.engines.pyinfra.files import managed
+from provision.engines.pyinfra.operations import service, sshd
 
 
 @deploy("ssh")
 def apply() -> None:
     v = variables()
     openssh = host.get_fact(OpenSSH)
-    template_vars = {
-        **v,
+    facts = {
         "ssh_openssh_version": openssh["version"],
         "ssh_supported_kex": openssh.get("kex", []),
         "ssh_supported_ciphers": openssh.get("cipher", []),
@@ -42,14 +39,7 @@ def apply() -> None:
         name="Strong Diffie-Hellman moduli only", min_bits=v["ssh_moduli_min_bits"]
     )
     _allowed_groups(v)
-    config.file(
-        name="Harden sshd_config",
-        content=render(ROLE, "sshd_config.j2", template_vars),
-        dest="/etc/ssh/sshd_config",
-        mode="0600",
-        validate="/usr/sbin/sshd -t -f %s",
-        notify="ssh",
-    )
+    managed("ssh", v, facts)
     _listen_through_service()
     service.notify(
         name="sshd must reload for new keys or moduli",

@@ -7,14 +7,8 @@ from pyinfra.api import deploy
 from pyinfra.operations import apt, files, systemd
 
 from provision.engines.pyinfra import variables
-from provision.engines.pyinfra.operations import config, service, tls
-from provision.templates import render
-
-DEPLOY_HOOK = "/etc/letsencrypt/renewal-hooks/deploy/eyeshots-nginx.sh"
-
-
-def names(v: dict) -> list[str]:
-    return [v["eyeshots_domain"], *v["tls_extra_domains"]]
+from provision.engines.pyinfra.files import managed
+from provision.engines.pyinfra.operations import service, tls
 
 
 @deploy("tls: bootstrap certificate")
@@ -24,7 +18,7 @@ def bootstrap() -> None:
     tls.selfsigned(
         name="Self-signed certificate",
         directory=v["tls_selfsigned_dir"],
-        names=names(v),
+        names=v["tls_certificate_names"],
         days=v["tls_selfsigned_days"],
     )
     # Certificates are public; the directories are opened so the exporter's unprivileged user
@@ -48,34 +42,15 @@ def obtain() -> None:
     if v["tls_mode"] != "acme":
         return
     apt.packages(name="Install certbot", packages=["certbot"], no_recommends=True)
-    config.file(
-        name="Reload nginx when certbot renews",
-        content=render("tls", "deploy-hook.sh.j2", v),
-        dest=DEPLOY_HOOK,
-        mode="0755",
-    )
-    dropin = "/etc/systemd/system/certbot.service.d/eyeshots-ca.conf"
-    if v["tls_acme_ca_bundle"]:
-        config.file(
-            name="certbot trusts the private ACME CA",
-            content=render("tls", "certbot-environment.conf.j2", v),
-            dest=dropin,
-            notify="systemd",
-            notify_action="daemon-reload",
-        )
-    else:
-        removed = files.file(name="certbot uses the system CAs", path=dropin, present=False)
-        service.notify(
-            name="Units changed", service="systemd", action="daemon-reload", _if=removed.did_change
-        )
+    managed("tls", v)
     service.pending(name="Reload units", service="systemd", action="daemon-reload")
     tls.certbot_certificate(
-        name=f"Certificate for {', '.join(names(v))}",
-        names=names(v),
+        name=f"Certificate for {', '.join(v['tls_certificate_names'])}",
+        names=v["tls_certificate_names"],
         webroot=v["nginx_acme_webroot"],
         server=v["tls_acme_directory"],
         email=v["tls_acme_email"],
-        deploy_hook=DEPLOY_HOOK,
+        deploy_hook=v["tls_deploy_hook"],
         ca_bundle=v["tls_acme_ca_bundle"],
     )
     for directory in ("/etc/letsencrypt/live", "/etc/letsencrypt/archive"):
