@@ -15,7 +15,7 @@ import pytest
 from eyeshots_cli import eyeshots
 from sandboxes import TEST_SUBNET, Sandbox, destroy, machine_name, write_inventory
 
-from provision import inventory, runner
+from provision import runner
 from provision.hostvars import defaults
 from provision.release import ship
 from provision.release.build import build
@@ -144,7 +144,7 @@ def prepare(box: Sandbox, v: dict[str, Any]) -> None:
 
 def install_release(box: Sandbox, inventory_dir: str) -> str:
     """Build, upload and install a release with the deploy's own code; make it current."""
-    (target,) = runner.targets(inventory.load(inventory_dir))
+    (target,) = runner.targets(runner.load(inventory_dir))
     with Remote(target) as remote:
         made = build(ship.probe(remote))
         ship.upload(remote, made)
