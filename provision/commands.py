@@ -34,11 +34,17 @@ def provision_inventory(
     diff: bool = False,
     limit: str | None = None,
     verbosity: int = 0,
+    engine: str = "pyinfra",
 ) -> runner.RunResult:
     found = runner.targets(inventory, limit=limit)
     for target in found:
         click.echo(f"==> {target.name}: {target.user}@{target.address}:{target.port}", err=True)
-    result = runner.run(found, dry=dry, diff=diff, verbosity=verbosity)
+    if engine == "ansible":
+        from provision.engines import ansible
+
+        result = ansible.run(found, inventory.directory, dry=dry, diff=diff, verbosity=verbosity)
+    else:
+        result = runner.run(found, dry=dry, diff=diff, verbosity=verbosity)
     _report(result, dry)
     if result.errors:
         raise OperatorError(
@@ -75,10 +81,24 @@ def _remember_sandbox_logins(found: list[runner.Target]) -> None:
     count=True,
     help="Show what runs on the host: -v changes, -vv commands, -vvv output.",
 )
-def provision(inventory_path: str, dry: bool, diff: bool, limit: str | None, verbose: int) -> None:
-    """Harden and configure the hosts of an inventory (pyinfra over SSH)."""
+@click.option(
+    "--engine",
+    type=click.Choice(["pyinfra", "ansible"]),
+    default="pyinfra",
+    show_default=True,
+    help="pyinfra (provision/engines/pyinfra) or ansible-playbook site.yml: the same roles.",
+)
+def provision(
+    inventory_path: str, dry: bool, diff: bool, limit: str | None, verbose: int, engine: str
+) -> None:
+    """Harden and configure the hosts of an inventory (pyinfra or Ansible, over SSH)."""
     provision_inventory(
-        runner.load(inventory_path), dry=dry, diff=diff, limit=limit, verbosity=verbose
+        runner.load(inventory_path),
+        dry=dry,
+        diff=diff,
+        limit=limit,
+        verbosity=verbose,
+        engine=engine,
     )
 
 

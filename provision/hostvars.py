@@ -143,8 +143,8 @@ def _resolve(
                     ) from None
             found.append(
                 Host(
-                    host.name,
-                    [group.name for group in host.get_groups()],
+                    str(host.name),
+                    [str(group.name) for group in host.get_groups()],
                     _plain(resolved),
                     {name: origin(raw[name]) for name in names},
                 )
