@@ -112,7 +112,7 @@ def provision(
 def up(suite: str) -> None:
     """Boot the local sandbox VPS, provision it and deploy the platform: the whole job."""
     started = time.monotonic()
-    local = runner.load(LOCAL_INVENTORY)
+    local = hostvars.load(LOCAL_INVENTORY)
     names = sorted(
         {
             h.variables["eyeshots_sandbox"]
@@ -126,6 +126,7 @@ def up(suite: str) -> None:
         machine, started_now = sandbox.up(name, suite=suite)
         state = f"booted in {machine.boot_seconds} s" if started_now else "already running"
         click.echo(f"==> sandbox {name}: {machine.address} ({state})", err=True)
+    local = runner.load(LOCAL_INVENTORY)  # with the booted machines' gateways
     provision_inventory(local)
     for target in runner.targets(local):
         ship.deploy(target, unless_live=True)

@@ -92,7 +92,10 @@ def engine_vars(name: str, resolve: Callable[[str], Any]) -> dict[str, Any]:
         added["admin_authorized_keys"] = [*keys, public.read_text().strip()]
     machine_name = resolve("eyeshots_sandbox")
     if machine_name:
-        gateway = sandbox.require(machine_name).gateway()
+        try:
+            gateway = sandbox.require(machine_name).gateway()
+        except OperatorError:
+            return added  # not booted yet: targets() says how to start it
         sources = list(resolve("trusted_admin_sources") or [])
         if gateway not in sources:
             added["trusted_admin_sources"] = [*sources, gateway]
