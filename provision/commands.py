@@ -6,8 +6,7 @@ import time
 
 import click
 
-from provision import inventory as inventories
-from provision import runner
+from provision import hostvars, runner
 from provision.errors import OperatorError
 from provision.options import inventory_option, limit_option
 from provision.paths import INVENTORIES_DIR
@@ -30,16 +29,22 @@ def _report(result: runner.RunResult, dry: bool) -> None:
 
 
 def provision_inventory(
-    inventory: inventories.Inventory,
+    inventory: hostvars.Inventory,
     dry: bool = False,
     diff: bool = False,
     limit: str | None = None,
     verbosity: int = 0,
+    engine: str = "pyinfra",
 ) -> runner.RunResult:
     found = runner.targets(inventory, limit=limit)
     for target in found:
         click.echo(f"==> {target.name}: {target.user}@{target.address}:{target.port}", err=True)
-    result = runner.run(found, dry=dry, diff=diff, verbosity=verbosity)
+    if engine == "ansible":
+        from provision.engines import ansible
+
+        result = ansible.run(found, inventory.directory, dry=dry, diff=diff, verbosity=verbosity)
+    else:
+        result = runner.run(found, dry=dry, diff=diff, verbosity=verbosity)
     _report(result, dry)
     if result.errors:
         raise OperatorError(
@@ -76,10 +81,24 @@ def _remember_sandbox_logins(found: list[runner.Target]) -> None:
     count=True,
     help="Show what runs on the host: -v changes, -vv commands, -vvv output.",
 )
-def provision(inventory_path: str, dry: bool, diff: bool, limit: str | None, verbose: int) -> None:
-    """Harden and configure the hosts of an inventory (pyinfra over SSH)."""
+@click.option(
+    "--engine",
+    type=click.Choice(["pyinfra", "ansible"]),
+    default="pyinfra",
+    show_default=True,
+    help="pyinfra (provision/engines/pyinfra) or ansible-playbook site.yml: the same roles.",
+)
+def provision(
+    inventory_path: str, dry: bool, diff: bool, limit: str | None, verbose: int, engine: str
+) -> None:
+    """Harden and configure the hosts of an inventory (pyinfra or Ansible, over SSH)."""
     provision_inventory(
-        inventories.load(inventory_path), dry=dry, diff=diff, limit=limit, verbosity=verbose
+        runner.load(inventory_path),
+        dry=dry,
+        diff=diff,
+        limit=limit,
+        verbosity=verbose,
+        engine=engine,
     )
 
 
@@ -93,7 +112,7 @@ def provision(inventory_path: str, dry: bool, diff: bool, limit: str | None, ver
 def up(suite: str) -> None:
     """Boot the local sandbox VPS, provision it and deploy the platform: the whole job."""
     started = time.monotonic()
-    local = inventories.load(LOCAL_INVENTORY)
+    local = hostvars.load(LOCAL_INVENTORY)
     names = sorted(
         {
             h.variables["eyeshots_sandbox"]
@@ -107,6 +126,7 @@ def up(suite: str) -> None:
         machine, started_now = sandbox.up(name, suite=suite)
         state = f"booted in {machine.boot_seconds} s" if started_now else "already running"
         click.echo(f"==> sandbox {name}: {machine.address} ({state})", err=True)
+    local = runner.load(LOCAL_INVENTORY)  # with the booted machines' gateways
     provision_inventory(local)
     for target in runner.targets(local):
         ship.go_live(target, unless_live=True)

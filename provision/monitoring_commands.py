@@ -1,7 +1,7 @@
 """`eyeshots monitoring`, on the operator's machine: monitoring's own commands plus `render`,
-which prints a monitoring config rendered from roles/*/defaults and templates, through the
-project's one Jinja environment (provision.templating), so the bytes match what a provision
-writes on the host."""
+which prints a monitoring config rendered from roles/*/defaults and templates as a provision
+would: every role's defaults resolved by ansible-core (provision.hostvars), the template rendered
+by its Templar (provision.templates), so the bytes match what a provision writes on the host."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import click
 import yaml
 
 from monitoring.cli import cli as monitoring_cli
+from provision import hostvars, templates
+from provision.errors import OperatorError
 from provision.paths import ROLES_DIR
-from provision.templating import render as render_template
 
 TEMPLATES = {
     "prometheus.yml": "prometheus",
@@ -24,13 +25,15 @@ TEMPLATES = {
 }
 
 
-def role_defaults(role: str) -> dict[str, Any]:
-    return yaml.safe_load((ROLES_DIR / role / "defaults" / "main.yml").read_text()) or {}
-
-
 def render(role: str, template: str, **overrides: Any) -> str:
-    """The text of roles/<role>/templates/<template>.j2 with defaults updated by overrides."""
-    return render_template(role, f"{template}.j2", {**role_defaults(role), **overrides})
+    """The text of roles/<role>/templates/<template>.j2, role defaults updated by overrides
+    (applied as Ansible extra vars, so variables derived from them follow)."""
+    if not ROLES_DIR.is_dir():
+        raise OperatorError(
+            f"{ROLES_DIR} not found: rendering needs the roles of a checkout of the repository "
+            "(the operator's side), not an installed release"
+        )
+    return templates.render(role, f"{template}.j2", hostvars.defaults(overrides).variables)
 
 
 @click.command("render")

@@ -10,18 +10,19 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provision import validation
+from provision import argspecs, hostvars
 from provision.errors import OperatorError
-from provision.inventory import Inventory, InventoryHost
+from provision.hostvars import Host, Inventory
 from provision.paths import PROJECT_ROOT
 from provision.sandbox import machine as sandbox
 from provision.sshkeys import operator_key
 
-DEPLOY_FILE = PROJECT_ROOT / "provision" / "deploy.py"
+DEPLOY_FILE = PROJECT_ROOT / "provision" / "engines" / "pyinfra" / "site.py"
 CONNECT_TIMEOUT = 5.0
 
 
@@ -75,16 +76,42 @@ class RunResult:
     exit_code: int = 0
 
 
+def load(location: str) -> Inventory:
+    """The inventory's hosts with their variables as the engines apply them."""
+    return hostvars.load(location, engine_vars)
+
+
+def engine_vars(name: str, resolve: Callable[[str], Any]) -> dict[str, Any]:
+    """The operator's public key may always log in as the admin user; a sandbox's only client
+    is this machine (its gateway), which is never rate-limited or banned."""
+    added: dict[str, Any] = {}
+    key = Path(resolve("ansible_ssh_private_key_file") or operator_key().private).expanduser()
+    public = Path(f"{key}.pub")
+    keys = list(resolve("admin_authorized_keys") or [])
+    if public.is_file() and public.read_text().strip() not in keys:
+        added["admin_authorized_keys"] = [*keys, public.read_text().strip()]
+    machine_name = resolve("eyeshots_sandbox")
+    if machine_name:
+        try:
+            gateway = sandbox.require(machine_name).gateway()
+        except OperatorError:
+            return added  # not booted yet: targets() says how to start it
+        sources = list(resolve("trusted_admin_sources") or [])
+        if gateway not in sources:
+            added["trusted_admin_sources"] = [*sources, gateway]
+    return added
+
+
 def targets(inventory: Inventory, limit: str | None = None) -> list[Target]:
     """Validate every host's variables, then resolve how to reach each one."""
     hosts = [h for h in inventory.hosts if limit is None or h.name == limit]
     if not hosts:
         raise OperatorError(f"--limit {limit}: no such host in {inventory.directory}/hosts.yml")
-    validation.check(hosts)
+    argspecs.check(hosts)
     return [_target(host) for host in hosts]
 
 
-def _target(host: InventoryHost) -> Target:
+def _target(host: Host) -> Target:
     v = dict(host.variables)
     key = (
         Path(v["ansible_ssh_private_key_file"]).expanduser()
@@ -100,17 +127,8 @@ def _target(host: InventoryHost) -> Target:
                 f"sandbox machine {machine_name} is not running; start it with `eyeshots sandbox up {machine_name}`"
             )
         address, port, known_hosts = machine.address, 22, machine.known_hosts
-        # The sandbox's only client is this host: never rate-limit or ban it.
-        gateway = machine.gateway()
-        if gateway not in v["trusted_admin_sources"]:
-            v["trusted_admin_sources"] = [*v["trusted_admin_sources"], gateway]
     else:
         address, port = str(v.get("ansible_host") or host.name), int(v.get("ansible_port") or 22)
-    public = Path(str(key) + ".pub")
-    if public.is_file():
-        operator_public = public.read_text().strip()
-        if operator_public not in v["admin_authorized_keys"]:
-            v["admin_authorized_keys"] = [*v["admin_authorized_keys"], operator_public]
     target = Target(host.name, address, port, "", key, known_hosts, v)
     _check_reachable(target)
     target.user = v.get("ansible_user") or _login_user(target)
@@ -148,7 +166,7 @@ def _login_user(target: Target) -> str:
 def run(
     found: list[Target], dry: bool = False, diff: bool = False, verbosity: int = 0
 ) -> RunResult:
-    """Run provision/deploy.py on `found` through the pyinfra CLI; logs stream to stderr."""
+    """Run provision/engines/pyinfra/site.py on `found` through the pyinfra CLI; logs stream to stderr."""
     with tempfile.TemporaryDirectory(prefix="eyeshots-pyinfra-") as scratch:
         inventory_file = Path(scratch) / "inventory.py"
         inventory_file.write_text(_inventory_source(found))

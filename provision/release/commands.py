@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from provision import inventory as inventories
 from provision import runner
 from provision.errors import OperatorError
 from provision.options import inventory_option, limit_option
@@ -26,7 +25,7 @@ health_option = click.option(
 
 def inventory_targets(inventory_path: str, limit: str | None) -> list[runner.Target]:
     """The inventory's hosts (or the one named by --limit), validated and reachable."""
-    return runner.targets(inventories.load(inventory_path), limit=limit)
+    return runner.targets(runner.load(inventory_path), limit=limit)
 
 
 @click.command()

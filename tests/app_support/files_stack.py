@@ -19,9 +19,8 @@ from pathlib import Path
 import httpx
 
 from app_support.client import FILE_TOKEN_KEYS
-from provision.inventory import read_yaml
-from provision.paths import ROLES_DIR
-from provision.templating import render
+from provision.hostvars import defaults
+from provision.templates import render
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 KEYS = FILE_TOKEN_KEYS
@@ -86,8 +85,7 @@ def file_service(env: dict[str, str], log: Path) -> Iterator[FileService]:
 
 
 def role_defaults() -> dict[str, object]:
-    return {**read_yaml(ROLES_DIR / "tls" / "defaults" / "main.yml"),
-            **read_yaml(ROLES_DIR / "nginx" / "defaults" / "main.yml")}  # fmt: skip
+    return defaults().variables
 
 
 def access_log_format() -> str:

@@ -15,13 +15,13 @@ import pytest
 from eyeshots_cli import eyeshots
 from sandboxes import TEST_SUBNET, Sandbox, destroy, machine_name, write_inventory
 
-from provision import inventory, runner
-from provision.inventory import resolve, role_defaults
+from provision import runner
+from provision.hostvars import defaults
 from provision.release import ship
 from provision.release.build import build
 from provision.remote import Remote
 from provision.server.layout import Layout
-from provision.templating import render
+from provision.templates import render
 
 MACHINE = machine_name("unitcheck")
 MAX_EXPOSURE = 2.0
@@ -47,13 +47,8 @@ PASSWORD = "units-check-password-1"
 
 
 def variables() -> dict[str, Any]:
-    defaults, origins = role_defaults()
-    overrides = {
-        "inventory_hostname": MACHINE,
-        "eyeshots_domain": "units.eyeshots.test",
-        "backup_repository": REPOSITORY,
-    }
-    return resolve({**defaults, **overrides}, origins)
+    overrides = {"eyeshots_domain": "units.eyeshots.test", "backup_repository": REPOSITORY}
+    return defaults(overrides, name=MACHINE).variables
 
 
 def layout() -> Layout:
@@ -157,7 +152,7 @@ def prepare(box: Sandbox, v: dict[str, Any]) -> None:
 
 def install_release(box: Sandbox, inventory_dir: str) -> str:
     """Build, upload and install a release with the deploy's own code; make it current."""
-    (target,) = runner.targets(inventory.load(inventory_dir))
+    (target,) = runner.targets(runner.load(inventory_dir))
     with Remote(target) as remote:
         made = build(ship.probe(remote))
         ship.upload(remote, made)

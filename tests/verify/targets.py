@@ -22,20 +22,11 @@ def resolve(inventory_path: str, limit: str | None = None) -> list[Target]:
     in by the provisioning code itself, so the suite reaches them exactly as `eyeshots
     provision` does. A real host's key must already be in the operator's known_hosts: that is
     checked before anything connects, since the provisioning code would accept a new one."""
-    loaded = _load(inventory_path)
+    loaded = runner.load(inventory_path)
     for host in loaded.hosts:
         if (limit is None or host.name == limit) and not host.variables.get("eyeshots_sandbox"):
             _require_known_host_key(host.name, host.variables)
     return runner.targets(loaded, limit=limit)
-
-
-def _load(inventory_path: str):  # noqa: ANN202 - the inventory type moves with issue 12
-    """The inventory with every host's resolved variables, read the way provisioning reads it."""
-    if hasattr(runner, "load"):  # ansible-core as the reader of inventories (issue 12)
-        return runner.load(inventory_path)
-    from provision import inventory
-
-    return inventory.load(inventory_path)
 
 
 def _require_known_host_key(name: str, variables: dict) -> None:

@@ -50,12 +50,12 @@ def test_wrong_variable_type_names_variable_and_file(tmp_path):
         """,
         """
         admin_sudo_nopasswd: "sometimes"
-        base_packages: curl
+        base_packages: {curl: latest}
         """,
     )
     line = _one_line(eyeshots("provision", "-i", inventory))
     assert "admin_sudo_nopasswd must be a bool" in line
-    assert "base_packages must be a list" in line
+    assert "base_packages must be a list of str" in line
     assert "group_vars/all.yml" in line
 
 
@@ -101,7 +101,7 @@ def test_acme_mode_needs_email_and_domain_must_be_a_dns_name(tmp_path):
         "tls_mode: acme\neyeshots_domain: Not_A_Domain\n",
     )
     line = _one_line(eyeshots("provision", "-i", inventory))
-    assert "tls_acme_email is required when tls_mode is acme" in line
+    assert "tls_mode is acme but all of the following are missing: tls_acme_email" in line
     assert "eyeshots_domain must be a lower-case DNS name" in line
 
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from provision.inventory import InventoryHost, resolve, role_defaults
+from provision.argspecs import validate
+from provision.hostvars import defaults
 from provision.paths import PROJECT_ROOT, ROLES_DIR
-from provision.templating import render
-from provision.validation import problems
+from provision.templates import render
 
 ROLES = ("app", "files", "exporter", "backup")
 # a release version as `eyeshots deploy` makes them: the instance name of the template units
@@ -43,9 +43,8 @@ SCRIPTS = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"
 
 
 def variables(**overrides: Any) -> dict[str, Any]:
-    """Every role's defaults resolved as the inventory loader does for a host."""
-    defaults, origins = role_defaults()
-    return resolve({**defaults, "inventory_hostname": "unitcheck", **overrides}, origins)
+    """Every role's defaults resolved as for a host (provision.hostvars)."""
+    return defaults(overrides, name="unitcheck").variables
 
 
 def unit_name(template_unit: str) -> str:
@@ -87,9 +86,12 @@ def test_every_unit_template_of_the_roles_is_known():
 
 
 def test_role_defaults_pass_their_argument_specs():
-    defaults, origins = role_defaults()
-    host = InventoryHost("unitcheck", ["eyeshots"], variables(), origins)
-    assert problems(host) == []
+    host = defaults(name="unitcheck")
+    assert validate(host) == []
+    every_default = [
+        re.findall(r"^([a-z_]+):", path.read_text(), re.M)
+        for path in ROLES_DIR.glob("*/defaults/main.yml")
+    ]
     for role in ROLES:
         spec = (ROLES_DIR / role / "meta" / "argument_specs.yml").read_text()
         own = (ROLES_DIR / role / "defaults" / "main.yml").read_text()
@@ -97,7 +99,7 @@ def test_role_defaults_pass_their_argument_specs():
         assert names, role
         for name in names:
             assert f" {name}: {{" in spec, f"{name} missing from roles/{role}/meta"
-            assert origins[name].parent.parent.name == role, f"{name} is defined twice"
+            assert sum(name in own for own in every_default) == 1, f"{name} is defined twice"
         # every group of variables (lines between blank lines) opens with a comment saying why
         for block in re.split(r"\n\s*\n", own):
             lines = [line for line in block.splitlines() if line.strip() and line != "---"]

@@ -6,15 +6,13 @@ from __future__ import annotations
 import re
 
 from app.core.settings import Settings
-from provision.inventory import resolve, role_defaults
-from provision.templating import render
+from provision.hostvars import defaults
+from provision.templates import render
 
 
 def variables(**overrides: object) -> dict[str, object]:
     """Every role's defaults, resolved as for a host, plus `overrides`."""
-    merged, origins = role_defaults()
-    merged["inventory_hostname"] = "vps1"
-    return {**resolve(merged, origins), "tls_ocsp_stapling": False, **overrides}
+    return defaults({"tls_ocsp_stapling": False, **overrides}, name="vps1").variables
 
 
 def test_locations_are_in_the_https_server_only_with_an_upstream():
