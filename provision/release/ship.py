@@ -20,7 +20,7 @@ from provision.remote import Remote
 from provision.runner import Target
 from provision.server.layout import Layout
 from provision.shell import last_line
-from provision.templating import render
+from provision.templates import render
 
 PROBE = (
     "python3 -c 'import platform, sys; "

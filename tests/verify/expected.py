@@ -1,14 +1,12 @@
 """Values the suite expects that are computed from role variables rather than set directly.
 
-Each comes from the role data when the roles carry it (roles/<role>/vars, issue 12), else from
-the code provisioning uses today (provision/deploys), so the suite never restates a rule."""
+Each comes from the role data (roles/<role>/vars), so the suite never restates a rule."""
 
 from __future__ import annotations
 
-from provision.paths import ROLES_DIR
-
 # roles whose templates/*.service.j2 and *.timer.j2 provisioning installs as platform units
-_SERVICE_ROLES_MODULES = ("provision.engines.pyinfra.roles.platform", "provision.deploys.platform")
+from provision.engines.pyinfra.roles.platform import SERVICE_ROLES
+from provision.paths import ROLES_DIR
 
 # ARCHITECTURE.md: every unit runs sandboxed at `systemd-analyze security` exposure <= 2.0
 MAX_EXPOSURE = 2.0
@@ -16,22 +14,16 @@ MAX_EXPOSURE = 2.0
 
 def ufw_rules(v: dict) -> list[str]:
     """The UFW rules (as `ufw show added` spells them, without `ufw `) the host must have."""
-    if "firewall_rules" in v:
-        return list(v["firewall_rules"])
-    from provision.deploys.firewall import wanted_rules
-
-    return wanted_rules(v)
+    return list(v["firewall_rules"])
 
 
 def sysctls(v: dict) -> dict[str, object]:
-    if "kernel_sysctl_applied" in v:
-        return dict(v["kernel_sysctl_applied"])
-    return {**v["kernel_sysctl"], **(v["kernel_sysctl_extra"] or {})}
+    return dict(v["kernel_sysctl_applied"])
 
 
 def platform_units(v: dict) -> list[str]:
     """The platform's unit files provisioning installs in /etc/systemd/system."""
-    roles = [r for r in _service_roles() if r != "backup" or v["backup_repository"]]
+    roles = [r for r in SERVICE_ROLES if r != "backup" or v["backup_repository"]]
     return [
         template.name.removesuffix(".j2")
         for role in roles
@@ -59,14 +51,3 @@ def public_ports(v: dict) -> set[int]:
     if v["nginx_enabled"]:
         ports |= {80, 443}
     return ports
-
-
-def _service_roles() -> tuple[str, ...]:
-    import importlib
-
-    for name in _SERVICE_ROLES_MODULES:
-        try:
-            return importlib.import_module(name).SERVICE_ROLES
-        except ModuleNotFoundError:
-            continue
-    raise ModuleNotFoundError(f"SERVICE_ROLES in none of {', '.join(_SERVICE_ROLES_MODULES)}")

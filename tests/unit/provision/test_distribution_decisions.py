@@ -8,10 +8,10 @@ import subprocess
 
 import pytest
 
-from provision.deploys import nginx, ssh
+from provision.engines.pyinfra.facts.ssh import OpenSSH
+from provision.engines.pyinfra.roles import nginx, ssh
 from provision.errors import OperatorError
-from provision.facts.ssh import OpenSSH
-from provision.inventory import resolve, role_defaults
+from provision.hostvars import defaults
 from provision.sandbox.image import (
     DEBIAN_MIRROR,
     UBUNTU_MIRROR,
@@ -19,7 +19,7 @@ from provision.sandbox.image import (
     default_mirror,
     sources_list,
 )
-from provision.templating import render
+from provision.templates import render
 
 
 @pytest.mark.parametrize(
@@ -52,13 +52,11 @@ def test_http2_directive_follows_the_release(name, major, expected):
 
 
 def _sshd_config(openssh: dict) -> str:
-    merged, origins = role_defaults()
-    merged["inventory_hostname"] = "vps1"
     return render(
         "ssh",
         "sshd_config.j2",
         {
-            **resolve(merged, origins),
+            **defaults(name="vps1").variables,
             "ssh_openssh_version": openssh["version"],
             "ssh_supported_kex": openssh["kex"],
             "ssh_supported_ciphers": openssh["cipher"],

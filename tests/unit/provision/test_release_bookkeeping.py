@@ -8,20 +8,17 @@ import json
 
 import pytest
 
-from provision.inventory import resolve, role_defaults
+from provision.hostvars import defaults
 from provision.server import layout
 from provision.server.releases import Releases
-from provision.templating import render
+from provision.templates import render
 
 
 @pytest.fixture
 def tree(tmp_path, monkeypatch):
     """The role defaults with platform_root in tmp_path, rendered to a layout file the server
     side loads (EYESHOTS_LAYOUT)."""
-    defaults, origins = role_defaults()
-    values = resolve(
-        {**defaults, "inventory_hostname": "t", "platform_root": str(tmp_path)}, origins
-    )
+    values = defaults({"platform_root": str(tmp_path)}, name="t").variables
     path = tmp_path / "layout.json"
     path.write_text(render("platform", "layout.json.j2", values))
     monkeypatch.setenv("EYESHOTS_LAYOUT", str(path))

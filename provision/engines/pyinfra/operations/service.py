@@ -8,6 +8,7 @@ reload owed by an earlier, failed run still happens.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 
 from pyinfra import host
@@ -38,13 +39,25 @@ def notify(service: str, action: str = "reload") -> Iterator[str]:
     yield mark(service, action)
 
 
+# How long an owed action waits for a service that was only just started to answer.
+READY_TIMEOUT = 60
+
+
 @operation()
-def pending(service: str, action: str = "reload") -> Iterator[str]:
-    """Carry out an owed ``action`` (reload, restart, daemon-reload) of ``service``."""
+def pending(service: str, action: str = "reload", ready: str | None = None) -> Iterator[str]:
+    """Carry out an owed ``action`` (reload, restart, daemon-reload) of ``service``. ``ready``
+    is a command that succeeds once the service can take the action: a reload of a service
+    started a moment ago in the same run (fail2ban's server needs seconds) waits for it."""
     path = marker(service, action)
     if not host.get_fact(File, path=path):
         host.noop(f"{service}: no {action} owed")
         return
     # A restart also settles an owed reload.
     settled = f"{path} {marker(service, 'reload')}" if action == "restart" else path
-    yield f"{_command(service, action)} && rm -f {settled}"
+    wait = ""
+    if ready:
+        wait = (
+            f"timeout {READY_TIMEOUT} sh -c {shlex.quote(f'until {ready}; do sleep 0.2; done')}"
+            " >/dev/null 2>&1; "
+        )
+    yield f"{wait}{_command(service, action)} && rm -f {settled}"

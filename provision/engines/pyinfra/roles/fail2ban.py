@@ -21,4 +21,6 @@ def apply() -> None:
     )
     managed("fail2ban", v)
     systemd.service(name="Run fail2ban", service="fail2ban", running=True, enabled=True)
-    service.pending(name="Reload fail2ban jails", service="fail2ban")
+    # The package's own start fails without /var/log/auth.log, so on a first run the server was
+    # started just above and answers only after a few seconds.
+    service.pending(name="Reload fail2ban jails", service="fail2ban", ready="fail2ban-client ping")
