@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -23,11 +24,11 @@ from app.auth import oidc
 from app.auth import pages as auth_pages
 from app.auth.oidc import make_oauth
 from app.auth.service import AuthContext
+from app.core.cookies import StaleCookieCleaner
 from app.core.db import make_engine, make_sessionmaker
 from app.core.deps import Principal, csrf_protect
-from app.core.errors import AppError, Forbidden, NotAuthenticated, NotFound
+from app.core.errors import AppError, Forbidden, NotAuthenticated, NotFound, Throttled
 from app.core.headers import SecurityHeaders
-from app.core.mailer import LogMailer
 from app.core.metrics import Metrics, MetricsMiddleware
 from app.core.security import Passwords
 from app.core.settings import Settings, get_settings
@@ -35,6 +36,7 @@ from app.events import endpoints as events_api
 from app.events.broker import Broker
 from app.invoices import endpoints as invoices_api
 from app.invoices import pages as invoices_pages
+from app.mail import worker as mail_worker
 from app.models import User
 from app.projects import endpoints as projects_api
 from app.projects import pages as projects_pages
@@ -57,7 +59,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202
         await broker.start()
+        mail = asyncio.create_task(mail_worker.run_forever(factory, settings))
         yield
+        mail.cancel()
+        await asyncio.gather(mail, return_exceptions=True)
         await broker.stop()
         engine.dispose()
 
@@ -76,7 +81,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = factory
     app.state.broker = broker
     app.state.metrics = metrics
-    app.state.mailer = LogMailer()
     app.state.storage = storage_from_settings(settings)
     app.state.file_keys = links.key_ring(settings)
     app.state.auth = AuthContext(
@@ -110,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _operational_routes(app)
     _error_handlers(app)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(StaleCookieCleaner, settings=settings)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
 
@@ -161,7 +166,10 @@ def _error_handlers(app: FastAPI) -> None:
             body = {"detail": error.message}
             if error.field:
                 body["field"] = error.field
-            return JSONResponse(body, status_code=error.status_code)
+            headers = (
+                {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else None
+            )
+            return JSONResponse(body, status_code=error.status_code, headers=headers)
         if isinstance(error, NotAuthenticated):
             return sign_in_redirect(request)
         principal = _principal_for_error_page(request)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
 
 from app.core.schemas import ORM, DbId
@@ -34,8 +36,18 @@ class InvitationIn(BaseModel):
 
 
 class InvitationOut(BaseModel):
+    id: int
     email: str
     role: Role
+    client_org_id: int | None
+    organisation: str = Field(description="the client organisation joined; empty for staff")
+    project_id: int | None = Field(description="the project the invitation is filed under")
+    projects: list[str] = Field(description="names of the projects the new account will see")
+    expires_at: datetime
+
+
+class InvitationCreated(InvitationOut):
+    # the one-time link, also mailed to the invitee
     accept_url: str
 
 

@@ -36,3 +36,7 @@ class Invalid(AppError):
 
 class Throttled(AppError):
     status_code = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
