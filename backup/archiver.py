@@ -7,8 +7,6 @@ mtime, ctime and inode match the parent snapshot's node are not read again.
 
 from __future__ import annotations
 
-import fnmatch
-import getpass
 import logging
 import os
 import socket
@@ -21,10 +19,13 @@ from dataclasses import dataclass, field
 
 from backup.backends.base import FileType
 from backup.chunker import MIN_SIZE, Chunker
-from backup.gotime import format_ns, parse_ns
+from backup.gotime import format_ns
+from backup.identity import username
 from backup.pack import DATA, TREE
+from backup.patterns import Matcher
 from backup.progress import Progress
 from backup.repository import Repository
+from backup.snapshots import find_parent
 from backup.tree import encode_tree, node_from_stat, node_name
 from backup.writer import BlobWriter
 
@@ -77,38 +78,11 @@ class _PendingTree:
     """A directory whose file contents (or subtrees) may still be in the works."""
 
     nodes: list[dict]
+    path: bytes = b""  # the directory, for error messages
     # the same directory in the parent snapshot: reused as is when nothing in it changed
     parent_id: bytes | None = None
     parent_nodes: list[dict] | None = None
     id: bytes | None = None
-
-
-class Excluder:
-    """restic-style patterns: a pattern without `/` matches any path component's name."""
-
-    def __init__(self, patterns: list[str]) -> None:
-        self.patterns = [p.rstrip("/") for p in patterns if p.strip()]
-
-    def __call__(self, path: str) -> bool:
-        name = os.path.basename(path)
-        for p in self.patterns:
-            if "/" in p:
-                if fnmatch.fnmatchcase(path, p) or fnmatch.fnmatchcase(path, p + "/*"):
-                    return True
-            elif fnmatch.fnmatchcase(name, p):
-                return True
-        return False
-
-
-def find_parent(repo: Repository, paths: list[str], hostname: str) -> tuple[str, dict] | None:
-    """Latest snapshot of the same host and paths, as restic picks the parent."""
-    best: tuple[str, dict] | None = None
-    for sid, snap in repo.snapshots():
-        if snap.get("hostname") != hostname or sorted(snap.get("paths") or []) != sorted(paths):
-            continue
-        if best is None or parse_ns(snap["time"]) > parse_ns(best[1]["time"]):
-            best = (sid, snap)
-    return best
 
 
 class Archiver:
@@ -119,13 +93,19 @@ class Archiver:
         one_file_system: bool = False,
         workers: int | None = None,
         progress: Progress | None = None,
+        iexcludes: list[str] | None = None,
+        exclude_if_present: list[str] | None = None,
+        dry_run: bool = False,
     ) -> None:
         self.repo = repo
+        self.dry_run = dry_run
         self.progress = progress or Progress(enabled=False)
         self.excludes = list(excludes or [])
-        self.exclude = Excluder(self.excludes)
+        self._exclude = Matcher(self.excludes)
+        self._iexclude = Matcher(iexcludes or [], ignore_case=True)
+        self._if_present = [os.fsencode(n) for n in exclude_if_present or []]
         self.one_file_system = one_file_system
-        self.writer = BlobWriter(repo, workers)
+        self.writer = BlobWriter(repo, workers, dry_run=dry_run)
         self._local = threading.local()
         # large files are chunked in their own threads; the chunker releases the GIL
         self._file_pool = ThreadPoolExecutor(2, thread_name_prefix="chunk")
@@ -145,7 +125,10 @@ class Archiver:
         hostname: str | None = None,
         parent: str | None = None,
         time_ns: int | None = None,
+        force: bool = False,
     ) -> Summary:
+        """`parent`: a snapshot ID to compare with (default: the latest of the same host and
+        paths); `force`: compare with none, reading every file."""
         start = time.monotonic()
         # like restic, a snapshot is stamped with the time its backup started
         time_ns = time_ns or time.time_ns()
@@ -155,7 +138,9 @@ class Archiver:
             if not os.path.lexists(p):
                 raise FileNotFoundError(f"{p}: no such file or directory (nothing backed up)")
         parent_tree = None
-        if parent:
+        if force:
+            parent = None
+        elif parent:
             snap = self.repo.load_unpacked(FileType.SNAPSHOT, parent)
             parent_tree = bytes.fromhex(snap["tree"])
         elif found := find_parent(self.repo, abs_paths, hostname):
@@ -169,6 +154,9 @@ class Archiver:
             assert root.id is not None
             tree_id = root.id
             self.writer.flush()
+        except BaseException:
+            self.writer.abort()
+            raise
         finally:
             self._file_pool.shutdown(wait=True, cancel_futures=True)
             self.writer.close()
@@ -180,7 +168,7 @@ class Archiver:
             "tree": tree_id.hex(),
             "paths": abs_paths,
             "hostname": hostname,
-            "username": _username(),
+            "username": username(),
             "uid": os.getuid(),
             "gid": os.getgid(),
         }
@@ -192,7 +180,8 @@ class Archiver:
         s.data_added = self.writer.added_plain
         s.data_added_packed = self.writer.added_bytes
         s.data_blobs, s.tree_blobs = self.writer.new_blobs[DATA], self.writer.new_blobs[TREE]
-        s.snapshot_id = self.repo.save_unpacked(FileType.SNAPSHOT, snap)
+        if not self.dry_run:
+            s.snapshot_id = self.repo.save_unpacked(FileType.SNAPSHOT, snap)
         s.seconds = time.monotonic() - start
         return s
 
@@ -204,14 +193,18 @@ class Archiver:
         return {node_name(n): n for n in self.repo.load_tree(tree_id).get("nodes") or []}
 
     def _save_tree(
-        self, nodes: list[dict], parent_tree: bytes | None, previous: dict[bytes, dict]
+        self,
+        path: bytes,
+        nodes: list[dict],
+        parent_tree: bytes | None,
+        previous: dict[bytes, dict],
     ) -> _PendingTree:
         """Queue a directory's tree; it is saved once its files are stored (see _finish_trees).
 
         Not waiting here keeps the walk going while the workers read and seal: waiting for
         each directory's files before scanning the next one left the workers idle in turn.
         """
-        tree = _PendingTree(nodes)
+        tree = _PendingTree(nodes, path)
         if previous:
             tree.parent_id, tree.parent_nodes = parent_tree, list(previous.values())
         self._trees.append(tree)
@@ -264,7 +257,11 @@ class Archiver:
                         r = c.result()
                         results.extend(r if isinstance(r, list) else [(r[0], r[3])])
                 except OSError as e:
-                    self._error(os.fsencode(node["name"]), e)
+                    self._error(tree.path + b"/" + node_name(node), e)
+                    # a file that could not be read is not part of the snapshot: not counted
+                    s = self.summary
+                    s.total_files_processed -= 1
+                    s.total_bytes_processed -= node.get("size", 0)
                     continue
                 node["content"] = [r[0].hex() for r in results]
                 size = sum(r[1] for r in results)
@@ -291,14 +288,18 @@ class Archiver:
             full = prefix + b"/" + name
             prev = previous.get(name)
             if sub is None:
-                node = self._entry(full, name, os.lstat(full), prev)
+                try:
+                    node = self._entry(full, name, os.lstat(full), prev)
+                except OSError as e:
+                    self._error(full, e)
+                    continue
             else:
                 node = node_from_stat(name, os.stat(full), full)
                 prev_sub = bytes.fromhex(prev["subtree"]) if prev and prev.get("subtree") else None
                 node["subtree"] = self._save_virtual(full, sub, prev_sub)
             if node is not None:
                 nodes.append(node)
-        return self._save_tree(nodes, parent_tree, previous)
+        return self._save_tree(prefix, nodes, parent_tree, previous)
 
     def _entry(
         self, path: bytes, name: bytes, st: os.stat_result, prev: dict | None
@@ -323,14 +324,12 @@ class Archiver:
     def _save_dir(self, path: bytes, parent_tree: bytes | None) -> _PendingTree:
         previous = self._parent_nodes(parent_tree)
         nodes = []
-        try:
-            entries = sorted(os.scandir(path), key=lambda e: e.name)
-        except OSError as e:
-            self._error(path, e)
-            entries = []
+        # an unreadable directory raises here and is left out by the caller, as restic does
+        # (storing it empty would look like its files were deleted)
+        entries = sorted(os.scandir(path), key=lambda e: e.name)
         for entry in entries:
             full = entry.path
-            if self.excludes and self.exclude(os.fsdecode(full)):
+            if self._excluded(full):
                 continue
             try:
                 st = entry.stat(follow_symlinks=False)
@@ -346,7 +345,15 @@ class Archiver:
                 continue
             if node is not None:
                 nodes.append(node)
-        return self._save_tree(nodes, parent_tree, previous)
+        return self._save_tree(path, nodes, parent_tree, previous)
+
+    def _excluded(self, path: bytes) -> bool:
+        if self._exclude or self._iexclude:
+            text = os.fsdecode(path)
+            if self._exclude.matches(text) or self._iexclude.matches(text):
+                return True
+        # --exclude-if-present NAME: leave out directories holding a file of that name
+        return any(os.path.lexists(os.path.join(path, n)) for n in self._if_present)
 
     # --- files ----------------------------------------------------------------------------
 
@@ -424,7 +431,8 @@ class Archiver:
 
     def _error(self, path: bytes, err: OSError) -> None:
         msg = f"{os.fsdecode(path)}: {err.strerror or err}"
-        log.warning("skipped %s", msg)
+        # reported once, by whoever runs the archiver (the CLI prints summary.errors)
+        log.debug("skipped %s", msg)
         self.summary.errors.append(msg)
 
 
@@ -444,10 +452,3 @@ def _virtual_layout(paths: list[str]) -> dict:
         else:
             cur[parts[-1]] = None
     return root
-
-
-def _username() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return ""

@@ -59,10 +59,18 @@ def check(
             )
         if len({b.type for b in blobs}) > 1:
             res.hints.append(f"pack {pack_id}: mixed data and tree blobs (prune fixes this)")
-    for pack_id in on_disk.keys() - repo.index.packs.keys():
-        res.hints.append(f"pack {pack_id}: not referenced in any index (prune removes it)")
+    unindexed = sorted(on_disk.keys() - repo.index.packs.keys())
 
     _check_snapshots(repo, res)
+    for pack_id in unindexed:
+        if res.errors:
+            # snapshots miss data: these packs may hold the only copy of it
+            res.hints.append(
+                f"pack {pack_id}: not referenced in any index; it may hold data the "
+                "snapshots above miss: run `repair index` before any prune"
+            )
+        else:
+            res.hints.append(f"pack {pack_id}: not referenced in any index (prune removes it)")
 
     if read_data or pick:
         chosen = sorted(p for p in repo.index.packs.items() if pick is None or pick(p[0]))

@@ -38,8 +38,11 @@ class Chunker:
             done = 0  # bytes read so far
             carry = memoryview(b"")
             while True:
-                # size the window to the file (+1 to see its end), so small files stay small
-                size = max(len(carry) + 1, min(WINDOW, len(carry) + expected - done + 1))
+                # size the window to the file (+1 to see its end), so small files stay small;
+                # a file that grew past its size at open is read on in full windows (sizing
+                # by the stale size read one byte per window, copying the carry each time)
+                ahead = expected - done + 1 if done < expected else WINDOW
+                size = max(len(carry) + 1, min(WINDOW, len(carry) + ahead))
                 # anonymous memory: pages are zeroed by the kernel inside read(), without the
                 # GIL, where bytearray(size) would memset the whole window holding it
                 view = memoryview(mmap.mmap(-1, size))

@@ -65,6 +65,15 @@ def _base_seconds(base: str, zone: str) -> int:
 
 
 def _parse_full(text: str) -> int:
+    dt = parse_datetime(text).replace(microsecond=0)
+    m = _RFC3339.match(text)
+    assert m is not None
+    ns = (m.group(7) or "0")[:9].ljust(9, "0")
+    return int(dt.timestamp()) * 1_000_000_000 + int(ns)
+
+
+def parse_datetime(text: str) -> datetime:
+    """The time in the zone it was written in (microseconds), as Go keeps a time's location."""
     m = _RFC3339.match(text)
     if not m:
         raise ValueError(f"not an RFC3339 time: {text!r}")
@@ -74,9 +83,10 @@ def _parse_full(text: str) -> int:
     else:
         sign = 1 if zone[0] == "+" else -1
         tz = timezone(sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
-    dt = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=tz)
-    ns = (frac or "0")[:9].ljust(9, "0")
-    return int(dt.timestamp()) * 1_000_000_000 + int(ns)
+    micro = int((frac or "0")[:6].ljust(6, "0"))
+    return datetime(
+        int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=tz
+    )
 
 
 def now_ns() -> int:

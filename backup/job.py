@@ -23,12 +23,13 @@ from pathlib import Path
 from backup.archiver import Archiver
 from backup.backends.base import FileType
 from backup.check import check
-from backup.forget import Policy, apply_policy
+from backup.forget import Policy, forget, same_group
 from backup.locks import Lock, remove_locks
 from backup.progress import Progress
 from backup.prune import prune
 from backup.repository import Repository
-from backup.restorer import Restorer, resolve_snapshot
+from backup.restorer import Restorer
+from backup.snapshots import resolve_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,14 @@ class JobConfig:
     check_read_parts: int = 0  # N > 0: every check also reads the next 1/N of all packs
     tags: list[str] = field(default_factory=lambda: ["eyeshots"])
     excludes: list[str] = field(default_factory=list)
+    iexcludes: list[str] = field(default_factory=list)
+    exclude_if_present: list[str] = field(default_factory=list)
     one_file_system: bool = False
     hostname: str | None = None
+    time_ns: int | None = None
+    parent: str | None = None  # a snapshot ID (prefix) to compare with
+    force: bool = False  # read every file, compare with no parent
+    dry_run: bool = False  # read and count, store nothing, record nothing
     progress: bool = False
     # the `repository` label of the metrics, e.g. "s3:contabo" (never the URL's secrets)
     name: str = "local"
@@ -123,22 +130,40 @@ def run_job(open_repo: Callable[[], Repository], cfg: JobConfig) -> JobResult:
         # the index loads (and the tree walk starts) while the lock waits for other lockers
         with Lock(repo, defer_check=True):
             repo.load_index()
+            parent = resolve_snapshot(repo, cfg.parent)[0] if cfg.parent else None
             archiver = Archiver(
-                repo, cfg.excludes, cfg.one_file_system, progress=Progress(enabled=cfg.progress)
+                repo,
+                cfg.excludes,
+                cfg.one_file_system,
+                progress=Progress(enabled=cfg.progress),
+                iexcludes=cfg.iexcludes,
+                exclude_if_present=cfg.exclude_if_present,
+                dry_run=cfg.dry_run,
             )
-            summary = archiver.snapshot(paths, tags=cfg.tags, hostname=cfg.hostname)
+            summary = archiver.snapshot(
+                paths,
+                tags=cfg.tags,
+                hostname=cfg.hostname,
+                parent=parent,
+                time_ns=cfg.time_ns,
+                force=cfg.force,
+            )
         result.snapshot_id = summary.snapshot_id
         result.bytes_added = summary.data_added_packed
         result.bytes_processed = summary.total_bytes_processed
         result.files = summary.total_files_processed
         result.errors += summary.errors
+        if cfg.dry_run:
+            ok = not result.errors
+            return result
         if not cfg.policy.empty():
+            # retention covers this job's own snapshots only (its host and paths, restic's
+            # default group): other hosts' and hand-made snapshots are not the job's to delete
+            made = repo.load_unpacked(FileType.SNAPSHOT, summary.snapshot_id)
             with Lock(repo, exclusive=True):
-                _, remove = apply_policy(list(repo.snapshots()), cfg.policy)
-                for sid, _ in remove:
-                    repo.backend.remove(FileType.SNAPSHOT, sid)
-                result.removed_snapshots = len(remove)
-                if remove:
+                forgotten = forget(repo, cfg.policy, same_group(made))
+                result.removed_snapshots = len(forgotten.remove)
+                if forgotten.remove:
                     prune(repo)
         due = time.time() - state.get("last_check", 0) >= cfg.check_interval_days * 86400
         if due:
@@ -159,12 +184,14 @@ def run_job(open_repo: Callable[[], Repository], cfg: JobConfig) -> JobResult:
         return result
     finally:
         result.seconds = time.monotonic() - start
-        if ok:
+        if ok and not cfg.dry_run:
             state["last_success"] = time.time()
         try:
-            _save_state(state_file, state)
-            if cfg.textfile_dir:
-                _write_job_metrics(cfg, started, result, ok, state)
+            # a dry run records no outcome: it proved nothing about the backups
+            if not cfg.dry_run:
+                _save_state(state_file, state)
+                if cfg.textfile_dir:
+                    _write_job_metrics(cfg, started, result, ok, state)
         except OSError as e:
             # never hide the run's own outcome behind a metrics-file problem
             log.error("cannot record the run's outcome: %s", e)

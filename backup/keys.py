@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import getpass
 import hashlib
 import json
 import os
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING
 from backup.backends.base import FileType
 from backup.crypto import SALT_SIZE, CryptoError, KDFParams, Key, derive_key
 from backup.gotime import format_ns
+from backup.identity import username
 
 if TYPE_CHECKING:
     from backup.repository import Repository
@@ -34,7 +34,7 @@ def make_key_file(master: Key, password: bytes, params: KDFParams) -> bytes:
     sealed = user_key.seal(json.dumps(master.to_json()).encode())
     doc = {
         "created": format_ns(time.time_ns()),
-        "username": _username(),
+        "username": username(),
         "hostname": socket.gethostname(),
         "kdf": "scrypt",
         "N": params.n,
@@ -47,25 +47,28 @@ def make_key_file(master: Key, password: bytes, params: KDFParams) -> bytes:
 
 
 def parse_key_file(data: bytes) -> dict:
-    doc = json.loads(data)
+    try:
+        doc = json.loads(data)
+    except ValueError as e:
+        raise ValueError(f"not valid JSON, truncated? {e}") from None
+    if not isinstance(doc, dict):
+        raise ValueError("not a key file")
     if doc.get("kdf") != "scrypt":
         raise CryptoError(f"unsupported kdf {doc.get('kdf')!r}")
+    for field in ("N", "r", "p", "salt", "data"):
+        if field not in doc:
+            raise ValueError(f"field {field!r} missing")
     return doc
 
 
-def open_key_file(data: bytes, password: bytes) -> Key:
-    doc = parse_key_file(data)
+def open_key_file(data: bytes | dict, password: bytes) -> Key:
+    """The master key a key file (bytes, or already parsed) wraps; CryptoError when the
+    password does not open it."""
+    doc = data if isinstance(data, dict) else parse_key_file(data)
     params = KDFParams(n=doc["N"], r=doc["r"], p=doc["p"])
     user_key = derive_key(password, base64.b64decode(doc["salt"]), params)
     plain = user_key.open(base64.b64decode(doc["data"]))
     return Key.from_json(json.loads(plain))
-
-
-def _username() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return ""
 
 
 def add_key(repo: Repository, password: bytes, params: KDFParams | None = None) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from backup.backends.base import BackendError, FileType, NotFoundError
 from backup.gotime import format_ns, parse_ns
-from backup.keys import _username
+from backup.identity import username
 from backup.repository import Repository, RepositoryError
 
 REFRESH_INTERVAL = 5 * 60
@@ -131,7 +131,7 @@ class Lock:
             "time": format_ns(time.time_ns()),
             "exclusive": self.exclusive,
             "hostname": socket.gethostname(),
-            "username": _username(),
+            "username": username(),
             "pid": os.getpid(),
         }
         if os.getuid():
@@ -163,11 +163,17 @@ class Lock:
                 for other in list_locks(self.repo):
                     if other.id == self.id:
                         continue
-                    if self.exclusive or other.exclusive:
-                        hint = " (stale: run `unlock` to remove it)" if other.stale() else ""
-                        raise LockConflict(
-                            f"repository is already locked: {other.describe()}{hint}"
-                        )
+                    if not (self.exclusive or other.exclusive):
+                        continue
+                    if other.stale():
+                        # a killed run's lock (dead PID here, or not refreshed for 30 min):
+                        # every command clears it itself, as restic >= 0.16 does
+                        try:
+                            self.repo.backend.remove(FileType.LOCK, other.id)
+                        except NotFoundError:
+                            pass
+                        continue
+                    raise LockConflict(f"repository is already locked: {other.describe()}")
             except BaseException as e:
                 self._conflict = e
                 self.release()

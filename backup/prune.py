@@ -28,6 +28,7 @@ class PruneResult:
     bytes_freed: int = 0
     blobs_removed: int = 0
     index_files_written: int = 0
+    temp_files_removed: int = 0
     notes: list[str] = field(default_factory=list)
 
 
@@ -62,6 +63,9 @@ def prune(
 ) -> PruneResult:
     say = progress or (lambda _msg: None)
     res = PruneResult()
+    if not dry_run:
+        # killed runs' temp files: nothing lists them, so nothing else ever frees the space
+        res.temp_files_removed = len(repo.backend.remove_temp_files())
     repo.load_index()
     on_disk = dict(repo.backend.list(FileType.PACK))
     say("finding data still in use")

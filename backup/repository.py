@@ -11,9 +11,10 @@ from backup import compression
 from backup.backends.base import Backend, FileType, NotFoundError
 from backup.crypto import CryptoError, KDFParams, Key
 from backup.index import Index
-from backup.keys import calibrate, make_key_file, open_key_file
+from backup.keys import calibrate, make_key_file, open_key_file, parse_key_file
 from backup.pack import EAGER_TAIL, Blob, open_blob, parse_tail
 from backup.polynomial import irreducible, random_polynomial
+from backup.tree import decode_tree
 
 # restic gives up after this many key files, so opening is bounded the same way
 MAX_KEYS = 20
@@ -69,9 +70,19 @@ class Repository:
                 f"{backend.location()}: no repository here (run `init` first)"
             ) from e
         names = sorted(name for name, _ in backend.list(FileType.KEY))
+        damaged: list[str] = []
         for name in names[:MAX_KEYS]:
+            data = backend.load(FileType.KEY, name)
             try:
-                master = open_key_file(backend.load(FileType.KEY, name), password)
+                if hashlib.sha256(data).hexdigest() != name:
+                    raise ValueError("content does not match its name")
+                doc = parse_key_file(data)
+            except (CryptoError, ValueError, KeyError, TypeError) as e:
+                # a truncated or damaged key file is not a wrong password: say which
+                damaged.append(f"keys/{name} is damaged ({e})")
+                continue
+            try:
+                master = open_key_file(doc, password)
             except (CryptoError, ValueError, KeyError):
                 continue
             try:
@@ -84,9 +95,16 @@ class Repository:
             if not irreducible(int(config["chunker_polynomial"], 16)):
                 raise RepositoryError("invalid chunker polynomial in repository config")
             return cls(backend, master, config, name)
+        if damaged and len(damaged) == len(names[:MAX_KEYS]):
+            raise RepositoryError(
+                f"{backend.location()}: no usable key file: {'; '.join(damaged)} "
+                "(restore the key file from a copy, or open with another key's password)"
+            )
         raise WrongPassword(
             f"{backend.location()}: wrong password or no key found "
-            f"(tried {min(len(names), MAX_KEYS)} keys); check the password file or variable"
+            f"(tried {min(len(names), MAX_KEYS)} keys"
+            + (f"; {'; '.join(damaged)}" if damaged else "")
+            + "); check the password file or variable"
         )
 
     @property
@@ -157,7 +175,7 @@ class Repository:
         return open_blob(self.key, loc.blob(blob_id, btype), sealed)
 
     def load_tree(self, tree_id: bytes) -> dict:
-        return json.loads(self.load_blob("tree", tree_id))
+        return decode_tree(self.load_blob("tree", tree_id))
 
     def snapshots(self) -> Iterator[tuple[str, dict]]:
         for name in self.list_ids(FileType.SNAPSHOT):

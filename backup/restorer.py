@@ -18,9 +18,10 @@ from backup.crypto import OVERHEAD
 from backup.gotime import parse_ns
 from backup.index import Location
 from backup.pack import DATA, open_blob
+from backup.patterns import Matcher
 from backup.progress import Progress
 from backup.repository import Repository
-from backup.tree import node_name, posix_mode
+from backup.tree import link_target, node_name, posix_mode
 
 log = logging.getLogger(__name__)
 
@@ -37,24 +38,6 @@ class RestoreResult:
     errors: list[str] = field(default_factory=list)
 
 
-def resolve_snapshot(repo: Repository, ref: str, host: str | None = None) -> tuple[str, dict]:
-    """A snapshot by (prefix of its) ID or `latest`."""
-    ids = repo.list_ids(FileType.SNAPSHOT)
-    if ref == "latest":
-        snaps = [(sid, repo.load_unpacked(FileType.SNAPSHOT, sid)) for sid in ids]
-        if host:
-            snaps = [s for s in snaps if s[1].get("hostname") == host]
-        if not snaps:
-            raise LookupError("no snapshot found (run a backup first)")
-        return max(snaps, key=lambda s: parse_ns(s[1]["time"]))
-    matches = [sid for sid in ids if sid.startswith(ref)]
-    if len(matches) != 1:
-        raise LookupError(
-            f"snapshot {ref!r}: " + ("no match" if not matches else "ambiguous prefix")
-        )
-    return matches[0], repo.load_unpacked(FileType.SNAPSHOT, matches[0])
-
-
 def walk(repo: Repository, tree_id: bytes, prefix: bytes = b"") -> Iterator[tuple[bytes, dict]]:
     """(path, node) of every node below a tree, depth first, parents before children."""
     for node in repo.load_tree(tree_id).get("nodes") or []:
@@ -64,16 +47,38 @@ def walk(repo: Repository, tree_id: bytes, prefix: bytes = b"") -> Iterator[tupl
             yield from walk(repo, bytes.fromhex(node["subtree"]), path)
 
 
-def _selected(path: bytes, includes: list[bytes]) -> tuple[bool, bool]:
-    """(restore this node, descend into it)."""
-    if not includes:
-        return True, True
-    for inc in includes:
-        if path == inc or path.startswith(inc + b"/"):
-            return True, True
-        if inc.startswith(path + b"/"):
-            return True, True  # an ancestor of what was asked for: create it, then go on
-    return False, False
+class RestoreFilter:
+    """restic's restore selection: --include patterns pick nodes (walking into directories
+    below which something may still match), --exclude patterns drop nodes and all below."""
+
+    def __init__(
+        self,
+        includes: list[str] | None = None,
+        excludes: list[str] | None = None,
+        iincludes: list[str] | None = None,
+        iexcludes: list[str] | None = None,
+    ) -> None:
+        self.includes = [Matcher(includes or []), Matcher(iincludes or [], ignore_case=True)]
+        self.excludes = [Matcher(excludes or []), Matcher(iexcludes or [], ignore_case=True)]
+        if any(self.includes) and any(self.excludes):
+            raise ValueError("--include and --exclude cannot be combined (as in restic)")
+
+    def __bool__(self) -> bool:
+        return any(self.includes) or any(self.excludes)
+
+    def __call__(self, path: bytes, is_dir: bool) -> tuple[bool, bool]:
+        """(restore this node, walk into it)."""
+        text = os.fsdecode(path)
+        if any(self.excludes):
+            take = not any(m.matches(text) for m in self.excludes)
+            return take, take and is_dir
+        if any(self.includes):
+            take = descend = False
+            for m in self.includes:
+                t, d = m.match_with_child(text)
+                take, descend = take or t, descend or d
+            return take, descend and is_dir
+        return True, is_dir
 
 
 class Restorer:
@@ -96,14 +101,15 @@ class Restorer:
         target: str,
         includes: list[str] | None = None,
         verify: bool = False,
+        selection: RestoreFilter | None = None,
     ) -> RestoreResult:
+        """`includes`: restic --include patterns (a path restores that path and below)."""
         self.hash_blobs = verify
         target_b = os.fsencode(os.path.abspath(target))
-        incs = [os.fsencode(i.rstrip("/")) for i in includes or []]
-        incs = [i if i.startswith(b"/") else b"/" + i for i in incs]
+        selection = selection or RestoreFilter(includes)
         dirs: list[tuple[bytes, dict]] = []
         files: list[tuple[bytes, dict]] = []
-        selected = list(self._select(bytes.fromhex(snapshot["tree"]), b"", incs))
+        selected = list(self._select(bytes.fromhex(snapshot["tree"]), b"", selection))
         # a deferred repository lock is confirmed here, before anything is written
         self.repo.check_guards()
         os.makedirs(target_b, exist_ok=True)
@@ -111,6 +117,9 @@ class Restorer:
             dest = target_b + path
             ntype = node.get("type")
             try:
+                if selection:
+                    # parents that were walked through but not selected: created plainly
+                    os.makedirs(os.path.dirname(dest), exist_ok=True)
                 if ntype == "dir":
                     os.makedirs(dest, exist_ok=True)
                     dirs.append((dest, node))
@@ -151,7 +160,7 @@ class Restorer:
         return self.result
 
     def _select(
-        self, tree_id: bytes, prefix: bytes, incs: list[bytes]
+        self, tree_id: bytes, prefix: bytes, selection: RestoreFilter
     ) -> Iterator[tuple[bytes, dict]]:
         for node in self.repo.load_tree(tree_id).get("nodes") or []:
             name = node_name(node)
@@ -160,12 +169,12 @@ class Restorer:
             if b"/" in name or b"\0" in name or name in (b"", b".", b".."):
                 self.result.errors.append(f"{os.fsdecode(path)}: unsafe name, skipped")
                 continue
-            take, descend = _selected(path, incs)
-            if not take:
-                continue
-            yield path, node
-            if descend and node.get("type") == "dir" and node.get("subtree"):
-                yield from self._select(bytes.fromhex(node["subtree"]), path, incs)
+            is_dir = node.get("type") == "dir"
+            take, descend = selection(path, is_dir)
+            if take:
+                yield path, node
+            if descend and is_dir and node.get("subtree"):
+                yield from self._select(bytes.fromhex(node["subtree"]), path, selection)
 
     def _write_files(self, files: list[tuple[bytes, dict]], verify: bool) -> None:
         """Write file contents pack by pack, as restic does: each pack is read once, and its
@@ -301,7 +310,7 @@ class Restorer:
             os.unlink(dest)
         ntype = node["type"]
         if ntype == "symlink":
-            os.symlink(os.fsencode(node.get("linktarget", "")), dest)
+            os.symlink(link_target(node), dest)
         elif ntype == "fifo":
             os.mkfifo(dest)
         elif ntype in ("dev", "chardev"):
@@ -330,7 +339,8 @@ class Restorer:
                 if e.errno not in (errno.ENOTSUP, errno.EPERM):
                     raise
         if not link:
-            os.chmod(dest, posix_mode(node.get("mode", 0o644)))
+            # restic omits `mode` when it is 0 (mode 000): absent means 000, not a default
+            os.chmod(dest, posix_mode(node.get("mode", 0)))
         times = (parse_ns(node["atime"]), parse_ns(node["mtime"]))
         if link and os.utime not in os.supports_follow_symlinks:
             return
@@ -338,6 +348,6 @@ class Restorer:
 
     def _error(self, path: bytes, err: BaseException) -> None:
         msg = f"{os.fsdecode(path)}: {err}"
-        log.warning("restore: %s", msg)
+        log.debug("restore: %s", msg)  # reported once, by the caller
         with self._count_lock:
             self.result.errors.append(msg)

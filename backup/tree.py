@@ -198,7 +198,11 @@ def node_from_stat(name: bytes, st: os.stat_result, path: bytes | None = None) -
     node["links"] = st.st_nlink
     if ntype == "symlink" and path is not None:
         target = os.readlink(path)
-        node["linktarget"] = target.decode("utf-8", "surrogateescape")
+        node["linktarget"] = go_json_string(target)
+        if not _valid_utf8(target):
+            # restic (>= 0.17) keeps the exact bytes beside the lossy text; older readers
+            # ignore the field and still get a readable (replaced) target
+            node["linktarget_raw"] = base64.b64encode(target).decode()
     if path is not None and ntype in ("file", "dir", "symlink"):
         if xattrs := _xattrs(path):
             node["extended_attributes"] = xattrs
@@ -219,8 +223,41 @@ def _xattrs(path: bytes) -> list[dict]:
             value = os.getxattr(path, name, follow_symlinks=False)
         except OSError:
             continue
-        out.append({"name": name, "value": base64.b64encode(value).decode()})
+        # restic stores xattr names as Go strings: invalid bytes become U+FFFD
+        out.append(
+            {"name": go_json_string(os.fsencode(name)), "value": base64.b64encode(value).decode()}
+        )
     return out
+
+
+def _valid_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+_SURROGATES = re.compile("[\udc80-\udcff]")
+
+
+def go_json_string(raw: bytes) -> str:
+    """The text Go's json.Marshal writes for a string holding these bytes: each byte that is
+    not part of valid UTF-8 becomes U+FFFD (so the JSON stays valid UTF-8)."""
+    return _SURROGATES.sub("\ufffd", raw.decode("utf-8", "surrogateescape"))
+
+
+def link_target(node: dict) -> bytes:
+    """A symlink node's target bytes: restic's `linktarget_raw` wins over the text."""
+    if raw := node.get("linktarget_raw"):
+        return base64.b64decode(raw)
+    return os.fsencode(node.get("linktarget", ""))
+
+
+def decode_tree(blob: bytes) -> dict:
+    """A tree blob as JSON; trees an older engine wrote with raw non-UTF-8 bytes still read
+    (the bytes come back as surrogates, which os.fsencode turns into the original bytes)."""
+    return json.loads(blob.decode("utf-8", "surrogateescape"))
 
 
 def node_name(node: dict) -> bytes:
@@ -235,4 +272,9 @@ def encode_tree(nodes: list[dict]) -> bytes:
     nodes = sorted(nodes, key=node_name)
     doc = json.dumps({"nodes": nodes}, separators=(",", ":"), ensure_ascii=False)
     # restic's tree encoder ends with a newline; tree IDs are hashes of exactly these bytes
-    return (doc + "\n").encode("utf-8", "surrogateescape")
+    try:
+        return (doc + "\n").encode("utf-8")
+    except UnicodeEncodeError:
+        # a node reused from a tree an older engine wrote with raw bytes: store what restic
+        # would, U+FFFD for each byte that is not UTF-8
+        return (_SURROGATES.sub("\ufffd", doc) + "\n").encode("utf-8")

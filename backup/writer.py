@@ -14,7 +14,7 @@ import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from backup.backends.base import FileType
+from backup.backends.base import BackendError, FileType
 from backup.index import index_json
 from backup.pack import DATA, TREE, Blob, PackBuilder, seal_blob
 from backup.repository import Repository
@@ -64,8 +64,12 @@ class BlobWriter:
         pack_size: int = PACK_SIZE,
         dedup_index: bool = True,
         auto_index: bool = True,
+        dry_run: bool = False,
     ) -> None:
         self.repo = repo
+        # --dry-run: everything is read, cut and sealed (to count what would be added), but
+        # nothing is stored
+        self.dry_run = dry_run
         # prune repacks blobs the index already lists (in packs about to go): no dedup there
         self.dedup_index = dedup_index
         self.auto_index = auto_index
@@ -136,8 +140,9 @@ class BlobWriter:
         try:
             # header sealing and the pack's SHA-256 run here, off the threads that feed packs
             pack_id, data, blobs = packer.finalize()
-            self.repo.check_guards()
-            self.repo.backend.save(FileType.PACK, pack_id, data)
+            if not self.dry_run:
+                self.repo.check_guards()
+                self.repo.backend.save(FileType.PACK, pack_id, data)
             write_index = False
             with self._lock:
                 self.added_bytes += len(data)
@@ -216,7 +221,7 @@ class BlobWriter:
     def _write_index(self) -> None:
         with self._lock:
             batch, self._unindexed = self._unindexed, {}
-        if not batch:
+        if not batch or self.dry_run:
             return
         name = self.repo.save_unpacked(FileType.INDEX, index_json(batch))
         with self._lock:
@@ -241,6 +246,18 @@ class BlobWriter:
             fut.result()
         if self.auto_index:
             self._write_index()
+
+    def abort(self) -> None:
+        """After a failure: remove the packs this writer stored that no index names yet, so a
+        failed run (a full disk) leaves the repository with the space it had."""
+        self._upload_pool.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            orphans, self._unindexed = list(self._unindexed), {}
+        for pack_id in orphans:
+            try:
+                self.repo.backend.remove(FileType.PACK, pack_id)
+            except BackendError:
+                pass  # the next prune finds it unreferenced
 
     def close(self) -> None:
         self._seal_pool.shutdown(wait=True, cancel_futures=True)

@@ -65,5 +65,10 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def exists(self, ftype: FileType, name: str) -> bool: ...
 
+    def remove_temp_files(self) -> list[str]:
+        """Remove temp files left by interrupted saves (under an exclusive lock); backends
+        whose saves leave none (S3 uploads are atomic) have nothing to do."""
+        return []
+
     def close(self) -> None:  # noqa: B027 - optional hook
         pass

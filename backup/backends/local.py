@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from backup.backends.base import (
 
 DIR_MODE = 0o700
 FILE_MODE = 0o400
+TEMP_MARK = "-tmp-"  # restic's local backend names its temp files <name>-tmp-<suffix> too
 
 
 class LocalBackend(Backend):
@@ -39,25 +41,58 @@ class LocalBackend(Backend):
 
     def save(self, ftype: FileType, name: str, data: bytes) -> None:
         final = self._path(ftype, name)
-        final.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-        tmp = final.with_name(f"{final.name}-tmp-{os.getpid()}-{os.urandom(4).hex()}")
-        # write, fsync, rename, fsync the directory: a crash never leaves a partial file under
-        # its final name (restic's readers reject a file whose hash is not its name)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        tmp = final.with_name(f"{final.name}{TEMP_MARK}{os.getpid()}-{os.urandom(4).hex()}")
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, final)
-        dfd = os.open(final.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-        os.chmod(final, FILE_MODE)
+            final.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+            # write, fsync, rename, fsync the directory: a crash never leaves a partial file
+            # under its final name (restic's readers reject a file whose hash is not its name)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, final)
+            dfd = os.open(final.parent, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+            os.chmod(final, FILE_MODE)
+        except BaseException as e:
+            # on every way out (disk full, SIGTERM, a bug) no partial temp file stays behind
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            if isinstance(e, OSError):
+                hint = (
+                    " (the disk is full: free space there or prune)"
+                    if e.errno == errno.ENOSPC
+                    else ""
+                )
+                raise BackendError(
+                    f"repository {self.root}: cannot write {relative_path(ftype, name)}: "
+                    f"{e.strerror or e}{hint}"
+                ) from e
+            raise
+
+    def remove_temp_files(self) -> list[str]:
+        """Temp files of runs killed mid-write (kill -9, power loss); only safe to call under
+        an exclusive lock, when nobody else can be writing."""
+        removed = []
+        for dirpath, _, names in os.walk(self.root):
+            for n in names:
+                if TEMP_MARK in n:
+                    path = os.path.join(dirpath, n)
+                    try:
+                        os.unlink(path)
+                    except FileNotFoundError:
+                        continue
+                    removed.append(os.path.relpath(path, self.root))
+        return removed
 
     def load(self, ftype: FileType, name: str, offset: int = 0, length: int | None = None) -> bytes:
         try:

@@ -78,5 +78,8 @@ class RetryingBackend(Backend):
     def exists(self, ftype: FileType, name: str) -> bool:
         return self._call(f"stat {ftype.value}/{name[:8]}", lambda: self.inner.exists(ftype, name))
 
+    def remove_temp_files(self) -> list[str]:
+        return self._call("remove temp files", self.inner.remove_temp_files)
+
     def close(self) -> None:
         self.inner.close()

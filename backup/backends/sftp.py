@@ -28,6 +28,9 @@ def _serialized(fn):  # noqa: ANN001, ANN202 - internal decorator
     return wrapper
 
 
+TEMP_MARK = "-restic-temp-"  # as restic's SFTP backend names them
+
+
 class SFTPBackend(Backend):
     def __init__(
         self,
@@ -113,19 +116,52 @@ class SFTPBackend(Backend):
     @_serialized
     def save(self, ftype: FileType, name: str, data: bytes) -> None:
         final = self._path(ftype, name)
-        tmp = f"{final}-restic-temp-{os.urandom(6).hex()}"
+        tmp = f"{final}{TEMP_MARK}{os.urandom(6).hex()}"
         try:
             f = self.sftp.open(tmp, "wb")
         except FileNotFoundError:
             self._mkdirs(posixpath.dirname(final))
             f = self.sftp.open(tmp, "wb")
-        with f:
-            f.set_pipelined(True)
-            view = memoryview(data)
-            for pos in range(0, len(view), 32768):
-                f.write(view[pos : pos + 32768])
-        self.sftp.posix_rename(tmp, final)
+        try:
+            with f:
+                f.set_pipelined(True)
+                view = memoryview(data)
+                for pos in range(0, len(view), 32768):
+                    f.write(view[pos : pos + 32768])
+            self.sftp.posix_rename(tmp, final)
+        except BaseException:
+            # a failed upload (server disk full, connection lost) leaves no temp file if the
+            # server can still be told; prune removes the rest
+            try:
+                self.sftp.remove(tmp)
+            except Exception:  # noqa: BLE001 - the original error is the one to report
+                pass
+            raise
         self.sftp.chmod(final, 0o400)
+
+    @_serialized
+    def remove_temp_files(self) -> list[str]:
+        removed = []
+        for ftype in FileType:
+            if ftype is FileType.CONFIG:
+                continue
+            base = posixpath.join(self.root, ftype.value)
+            dirs = [base]
+            if ftype is FileType.PACK:
+                try:
+                    dirs = [posixpath.join(base, n) for n in self.sftp.listdir(base)]
+                except FileNotFoundError:
+                    continue
+            for d in dirs:
+                try:
+                    names = self.sftp.listdir(d)
+                except (FileNotFoundError, OSError):
+                    continue
+                for n in names:
+                    if TEMP_MARK in n:
+                        self.sftp.remove(posixpath.join(d, n))
+                        removed.append(posixpath.join(d, n))
+        return removed
 
     @_serialized
     def load(self, ftype: FileType, name: str, offset: int = 0, length: int | None = None) -> bytes:

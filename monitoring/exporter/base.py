@@ -23,6 +23,35 @@ DEFAULT_FS_TYPES_EXCLUDE = (
     r"erofs|sysfs|tracefs)$"
 )
 DEFAULT_DISKSTATS_DEVICE_EXCLUDE = r"^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$"
+# node_exporter >= 1.8 (collector/netstat_linux.go)
+DEFAULT_NETSTAT_FIELDS = (
+    r"^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|"
+    r"TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts|TCPOFOQueue|TCPRcvQDrop)|"
+    r"Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|"
+    r"Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$"
+)
+DEFAULT_VMSTAT_FIELDS = r"^(oom_kill|pgpg|pswp|pg.*fault).*"
+
+
+@dataclass(frozen=True)
+class Filter:
+    """node_exporter's include/exclude regex pair: an include, when given, replaces the
+    exclude (the two are mutually exclusive on the command line)."""
+
+    include: str = ""
+    exclude: str = ""
+
+    def compiled(self) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+        if self.include:
+            return re.compile(self.include), None
+        return None, compile_optional(self.exclude)
+
+
+def ignored(patterns: tuple[re.Pattern[str] | None, re.Pattern[str] | None], name: str) -> bool:
+    include, exclude = patterns
+    if include is not None:
+        return not include.search(name)
+    return exclude is not None and bool(exclude.search(name))
 
 
 @dataclass
@@ -32,11 +61,18 @@ class Settings:
     procfs: str = "/proc"
     sysfs: str = "/sys"
     rootfs: str = "/"
-    mount_points_exclude: str = DEFAULT_MOUNT_POINTS_EXCLUDE
-    fs_types_exclude: str = DEFAULT_FS_TYPES_EXCLUDE
+    udev_data: str = "/run/udev/data"
+    mount_points: Filter = Filter(exclude=DEFAULT_MOUNT_POINTS_EXCLUDE)
+    fs_types: Filter = Filter(exclude=DEFAULT_FS_TYPES_EXCLUDE)
     mount_timeout: float = 5.0
-    diskstats_device_exclude: str = DEFAULT_DISKSTATS_DEVICE_EXCLUDE
-    netdev_device_exclude: str = ""
+    diskstats_devices: Filter = Filter(exclude=DEFAULT_DISKSTATS_DEVICE_EXCLUDE)
+    netdev_devices: Filter = Filter()
+    netstat_fields: str = DEFAULT_NETSTAT_FIELDS
+    vmstat_fields: str = DEFAULT_VMSTAT_FIELDS
+    netclass_ignored_devices: str = "^$"
+    netclass_ignore_invalid_speed: bool = False
+    arp_devices: Filter = Filter()
+    cpu_guest: bool = True
     textfile_directories: list[str] = field(
         default_factory=lambda: ["/var/lib/prometheus/node-exporter"]
     )
@@ -53,6 +89,11 @@ class Settings:
     def rooted(self, path: str) -> str:
         """A path seen by the host, under --path.rootfs (node_exporter's rootfsFilePath)."""
         return os.path.join(self.rootfs, path.lstrip("/"))
+
+
+class NoDataError(Exception):
+    """The host has nothing for this collector (no RAID, no bonding, no PSI): reported as
+    node_scrape_collector_success 0 and logged at debug level, like node_exporter's ErrNoData."""
 
 
 class Collector(abc.ABC):
@@ -72,6 +113,16 @@ class Collector(abc.ABC):
 
 def compile_optional(pattern: str) -> re.Pattern[str] | None:
     return re.compile(pattern) if pattern else None
+
+
+def read_lines(path: str, missing_ok: bool = False) -> list[str]:
+    """A /proc file's lines; with missing_ok, no file (IPv6 off, module not loaded) is []."""
+    try:
+        return read_text(path).splitlines()
+    except FileNotFoundError:
+        if missing_ok:
+            return []
+        raise
 
 
 def read_text(path: str) -> str:

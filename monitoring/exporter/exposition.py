@@ -46,6 +46,8 @@ def generate(registry: Collector) -> bytes:
     out: list[str] = []
     append = out.append
     for metric in registry.collect():
+        if not metric.samples:
+            continue  # as client_golang: a family with no series is not written at all
         name = metric.name
         if metric.type == "counter":
             name += "_total"

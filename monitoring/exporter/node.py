@@ -10,7 +10,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector as RegistryCollector
 
-from monitoring.exporter.base import Collector
+from monitoring.exporter.base import Collector, NoDataError
 
 log = logging.getLogger("eyeshots_exporter")
 _SUFFIX = {"counter": "_total", "info": "_info"}
@@ -61,6 +61,9 @@ class NodeCollector(RegistryCollector):
             ok = 1.0
             try:
                 families.extend(collector.collect())
+            except NoDataError as exc:
+                ok = 0.0
+                log.debug("collector %s returned no data: %s", collector.name, exc)
             except Exception as exc:  # one broken collector must not fail the scrape
                 ok = 0.0
                 log.error("collector %s failed: %s", collector.name, exc)

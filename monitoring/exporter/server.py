@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import hmac
 import logging
+import os
 import socket
 import ssl
 import threading
@@ -56,10 +57,18 @@ class BasicAuth:
 
     bcrypt at cost 10 takes ~70 ms; re-checking it on every 15 s scrape would dominate the
     exporter's CPU, so (like exporter-toolkit) a successful check is cached by digest.
+    An unknown user name is checked against a dummy hash of the same cost, so the answer takes
+    as long as for a known user with a wrong password and timing does not reveal user names.
     """
 
     def __init__(self, users: dict[str, str]) -> None:
-        self.users = users
+        import bcrypt  # only exporters with basic auth pay its memory
+
+        self._bcrypt = bcrypt
+        # pyca/bcrypt only knows the $2b$ spelling of htpasswd's $2y$ hashes
+        self.users = {user: _normalised(hashed) for user, hashed in users.items()}
+        cost = max(int(hashed.split(b"$")[2]) for hashed in self.users.values())
+        self._dummy = bcrypt.hashpw(os.urandom(16), bcrypt.gensalt(rounds=cost))
         self._verified: set[bytes] = set()
         self._lock = threading.Lock()
 
@@ -70,22 +79,21 @@ class BasicAuth:
             user, _, password = base64.b64decode(header[6:]).decode().partition(":")
         except (ValueError, UnicodeDecodeError):
             return False
-        hashed = self.users.get(user)
-        if hashed is None:
-            return False
-        digest = hashlib.sha256(f"{user}\0{password}\0{hashed}".encode()).digest()
+        known = user in self.users
+        hashed = self.users.get(user, self._dummy)
+        digest = hashlib.sha256(b"%s\0%s\0%s" % (user.encode(), password.encode(), hashed)).digest()
         with self._lock:
-            if any(hmac.compare_digest(digest, seen) for seen in self._verified):
+            if known and any(hmac.compare_digest(digest, seen) for seen in self._verified):
                 return True
-        import bcrypt  # only exporters with basic auth pay its memory
-
-        # pyca/bcrypt only knows the $2b$ spelling of htpasswd's $2y$ hashes
-        normalised = hashed.replace("$2y$", "$2b$", 1).encode()
-        if not bcrypt.checkpw(password.encode(), normalised):
+        if not self._bcrypt.checkpw(password.encode(), hashed) or not known:
             return False
         with self._lock:
             self._verified.add(digest)
         return True
+
+
+def _normalised(hashed: str) -> bytes:
+    return hashed.replace("$2y$", "$2b$", 1).encode()
 
 
 class ExporterServer(ThreadingHTTPServer):
@@ -100,8 +108,12 @@ class ExporterServer(ThreadingHTTPServer):
         telemetry_path: str,
         web: WebConfig,
         web_config_path: str | None = None,
+        max_requests: int = 0,
     ) -> None:
         super().__init__(address, Handler)
+        # node_exporter's --web.max-requests: parallel scrapes beyond it get 503
+        self.max_requests = max_requests
+        self.scrape_slots = threading.BoundedSemaphore(max_requests) if max_requests else None
         self.node = node
         self.extras = extras
         self.registry = _Chain([node, *extras])
@@ -194,7 +206,20 @@ class Handler(BaseHTTPRequestHandler):
             except ValueError as exc:
                 self._send(400, f"{exc}\n".encode(), "text/plain")
                 return
-            body = generate(source)
+            slots = server.scrape_slots
+            if slots is not None and not slots.acquire(blocking=False):
+                self._send(
+                    503,
+                    f"Limit of concurrent requests reached ({server.max_requests}), "
+                    "try again later.\n".encode(),
+                    "text/plain",
+                )
+                return
+            try:
+                body = generate(source)
+            finally:
+                if slots is not None:
+                    slots.release()
             if "gzip" in self.headers.get("Accept-Encoding", ""):
                 # Prometheus always asks for gzip; level 1 gets most of the gain for little CPU
                 self._send(200, gzip.compress(body, 1), CONTENT_TYPE, ("Content-Encoding", "gzip"))
@@ -235,8 +260,9 @@ def serve(
     telemetry_path: str,
     web: WebConfig,
     web_config_path: str | None = None,
+    max_requests: int = 0,
 ) -> ExporterServer:
     """Bind and return the server (the caller runs serve_forever)."""
     host, port = parse_listen_address(address)
     cls = _IPv6ExporterServer if ":" in host else ExporterServer
-    return cls((host, port), node, extras, telemetry_path, web, web_config_path)
+    return cls((host, port), node, extras, telemetry_path, web, web_config_path, max_requests)

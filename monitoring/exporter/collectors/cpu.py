@@ -78,4 +78,5 @@ class CPUCollector(Collector):
             guest.add_metric([cpu, "user"], values[8])
             guest.add_metric([cpu, "nice"], values[9])
         yield seconds
-        yield guest
+        if self.settings.cpu_guest:
+            yield guest

@@ -6,13 +6,13 @@ discards and flushes, so the kernel file is read. Partitions are excluded by def
 
 from __future__ import annotations
 
-import re
+import os
 from collections.abc import Iterable
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from monitoring.exporter.base import Collector, Settings, read_text
+from monitoring.exporter.base import Collector, Settings, ignored, read_text
 
 SECTOR = 512.0
 MS = 0.001
@@ -63,7 +63,7 @@ def _udev(settings: Settings, major: str, minor: str) -> dict[str, str]:
     """udev's E: properties for a block device; empty when udev has no database (containers)."""
     props: dict[str, str] = {}
     try:
-        text = read_text(settings.rooted(f"/run/udev/data/b{major}:{minor}"))
+        text = read_text(os.path.join(settings.udev_data, f"b{major}:{minor}"))
     except OSError:
         return props
     for line in text.splitlines():
@@ -79,7 +79,7 @@ class DiskstatsCollector(Collector):
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
-        self._exclude = re.compile(settings.diskstats_device_exclude)
+        self._devices = settings.diskstats_devices.compiled()
 
     def collect(self) -> Iterable[Metric]:
         families: list[Metric] = [
@@ -93,7 +93,7 @@ class DiskstatsCollector(Collector):
         )
         for line in read_text(self.settings.proc("diskstats")).splitlines():
             fields = line.split()
-            if len(fields) < 14 or self._exclude.search(fields[2]):
+            if len(fields) < 14 or ignored(self._devices, fields[2]):
                 continue
             major, minor, device = fields[:3]
             udev = _udev(self.settings, major, minor)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from monitoring.exporter.base import Collector, Settings, read_text
+from monitoring.exporter.base import Collector, Settings, ignored, read_text
 
 LABELS = ["device", "mountpoint", "fstype", "device_error"]
 STAT_WORKERS = 8
@@ -69,8 +69,8 @@ class FilesystemCollector(Collector):
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
-        self._mount_exclude = re.compile(settings.mount_points_exclude)
-        self._fs_exclude = re.compile(settings.fs_types_exclude)
+        self._mount_points = settings.mount_points.compiled()
+        self._fs_types = settings.fs_types.compiled()
         self._pool = ThreadPoolExecutor(STAT_WORKERS, thread_name_prefix="statvfs")
         self._lock = threading.Lock()
         # mountpoint -> the statvfs call still stuck on it
@@ -85,8 +85,8 @@ class FilesystemCollector(Collector):
         return [
             m
             for m in parse_mountinfo(text)
-            if not self._mount_exclude.search(m.mountpoint)
-            and not self._fs_exclude.search(m.fstype)
+            if not ignored(self._mount_points, m.mountpoint)
+            and not ignored(self._fs_types, m.fstype)
         ]
 
     def _statvfs_all(self, mounts: list[Mount], done: list[os.statvfs_result | OSError]) -> None:

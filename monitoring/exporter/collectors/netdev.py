@@ -7,13 +7,12 @@ interface that vanishes mid-scrape just loses that one value.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from monitoring.exporter.base import Collector, Settings, read_text
+from monitoring.exporter.base import Collector, Settings, ignored, read_text
 
 COLUMNS = (
     "receive_bytes",
@@ -50,8 +49,7 @@ class NetdevCollector(Collector):
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
-        pattern = settings.netdev_device_exclude
-        self._exclude = re.compile(pattern) if pattern else None
+        self._devices = settings.netdev_devices.compiled()
 
     def _nohandler(self, device: str) -> float | None:
         try:
@@ -72,7 +70,7 @@ class NetdevCollector(Collector):
             for column in (*COLUMNS, "receive_nohandler")
         }
         for device, values in devices.items():
-            if self._exclude is not None and self._exclude.search(device):
+            if ignored(self._devices, device):
                 continue
             for column, value in zip(COLUMNS, values, strict=False):
                 families[column].add_metric([device], value)

@@ -271,3 +271,28 @@ def remote_repo(request, tmp_path):
 @pytest.fixture
 def fast_kdf() -> KDFParams:
     return FAST_KDF
+
+
+@pytest.fixture
+def env(local_repo, tmp_path, password) -> dict[str, str]:
+    """The environment that points `eyeshots backup` at the test repository."""
+    _, restic = local_repo
+    pw = tmp_path / "password"
+    pw.write_text(password + "\n")
+    return {"EYESHOTS_BACKUP_REPOSITORY": restic.repo, "EYESHOTS_BACKUP_PASSWORD_FILE": str(pw)}
+
+
+def _invoke(env: dict, *args: str, code: int = 0):
+    from click.testing import CliRunner
+
+    from backup.cli import cli
+
+    result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+    assert result.exit_code == code, result.output
+    return result
+
+
+@pytest.fixture
+def invoke():
+    """Run `eyeshots backup ARGS` in-process; asserts the exit code (0 unless code=)."""
+    return _invoke

@@ -15,20 +15,6 @@ from click.testing import CliRunner
 from backup.cli import cli
 
 
-@pytest.fixture
-def env(local_repo, tmp_path, password):
-    _, restic = local_repo
-    pw = tmp_path / "password"
-    pw.write_text(password + "\n")
-    return {"EYESHOTS_BACKUP_REPOSITORY": restic.repo, "EYESHOTS_BACKUP_PASSWORD_FILE": str(pw)}
-
-
-def invoke(env: dict, *args: str, code: int = 0):
-    result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
-    assert result.exit_code == code, result.output
-    return result
-
-
 def make_app_data(root: Path) -> tuple[Path, Path, sqlite3.Connection]:
     db = root / "var" / "eyeshots.db"
     db.parent.mkdir(parents=True)
@@ -79,7 +65,7 @@ def metrics(tmp_path: Path) -> dict[str, float]:
     return out
 
 
-def test_job_backs_up_live_sqlite_and_files(local_repo, env, tmp_path):
+def test_job_backs_up_live_sqlite_and_files(local_repo, env, tmp_path, invoke):
     _, restic = local_repo
     db, files, con = make_app_data(tmp_path / "app")
     # a row written by the live app but still only in the WAL must be in the copy
@@ -119,7 +105,7 @@ def test_job_backs_up_live_sqlite_and_files(local_repo, env, tmp_path):
     assert metrics(tmp_path)["eyeshots_backup_restore_drill_success"] == 1
 
 
-def test_job_failure_is_visible_in_metrics(local_repo, env, tmp_path):
+def test_job_failure_is_visible_in_metrics(local_repo, env, tmp_path, invoke):
     db, files, _ = make_app_data(tmp_path / "app")
     invoke(env, *job_args(tmp_path, db, files))
     first = metrics(tmp_path)
@@ -136,7 +122,7 @@ def test_job_failure_is_visible_in_metrics(local_repo, env, tmp_path):
     )
 
 
-def test_commands_agree_with_restic(local_repo, env, dataset, tmp_path):
+def test_commands_agree_with_restic(local_repo, env, dataset, tmp_path, invoke):
     _, restic = local_repo
     invoke(env, "run", str(dataset), "--textfile-dir", "", "--state-dir", str(tmp_path / "s"))
     restic.run("backup", str(dataset))

@@ -18,7 +18,7 @@ POLICIES = [
         Policy(daily=7, weekly=4, monthly=6, yearly=2),
         ["--keep-daily", "7", "--keep-weekly", "4", "--keep-monthly", "6", "--keep-yearly", "2"],
     ),
-    (Policy(last=2, tags=["keep"]), ["--keep-last", "2", "--keep-tag", "keep"]),
+    (Policy(last=2, tags=[["keep"]]), ["--keep-last", "2", "--keep-tag", "keep"]),
 ]
 
 

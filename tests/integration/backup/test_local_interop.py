@@ -10,7 +10,8 @@ from backup.archiver import Archiver
 from backup.backends.local import LocalBackend
 from backup.locks import Lock
 from backup.repository import Repository
-from backup.restorer import Restorer, resolve_snapshot
+from backup.restorer import Restorer
+from backup.snapshots import resolve_snapshot
 
 
 def backup(repo: Repository, paths: list[str], **kw) -> str:

@@ -17,7 +17,8 @@ from backup.keys import add_key, list_keys, remove_key
 from backup.locks import Lock, LockConflict, list_locks, remove_locks
 from backup.prune import prune
 from backup.repository import Repository, WrongPassword
-from backup.restorer import Restorer, resolve_snapshot
+from backup.restorer import Restorer
+from backup.snapshots import resolve_snapshot
 
 
 def snapshot(repo: Repository, path, **kw) -> str:

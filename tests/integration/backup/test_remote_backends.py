@@ -12,7 +12,8 @@ from backup.backends.url import open_backend
 from backup.locks import Lock
 from backup.prune import prune
 from backup.repository import Repository
-from backup.restorer import Restorer, resolve_snapshot
+from backup.restorer import Restorer
+from backup.snapshots import resolve_snapshot
 
 
 @pytest.mark.parametrize("remote_repo", ["s3", "sftp"], indirect=True)

@@ -277,3 +277,49 @@ def test_collect_and_exclude_query_filters_like_node_exporter(spawn, port, expor
         with pytest.raises(urllib.error.HTTPError) as refused:
             get(base_url + bad)
         assert refused.value.code == 400
+
+
+def test_unknown_user_takes_as_long_as_a_wrong_password(spawn, port, exporter_argv, tmp_path):
+    """Probe finding (issue 16): timing must not tell which user names exist.
+
+    Interleaved attempts compared by median with a generous factor: before the dummy-hash fix
+    an unknown user was answered ~50x faster than a known one (no bcrypt at all), after it both
+    cost one bcrypt verification; machine load shifts both medians alike.
+    """
+    hashed = bcrypt.hashpw(b"s3cret", bcrypt.gensalt(rounds=10)).decode()
+    web = tmp_path / "web.yml"
+    web.write_text(f"basic_auth_users:\n  prometheus: '{hashed}'\n")
+    listen = port()
+    spawn(
+        "exporter",
+        [*exporter_argv, f"--web.listen-address=127.0.0.1:{listen}", f"--web.config.file={web}",
+         "--collector.disable-defaults", "--collector.loadavg"],
+    )  # fmt: skip
+    connection = http.client.HTTPConnection("127.0.0.1", listen, timeout=10)
+    end = time.monotonic() + 20
+    while True:
+        try:
+            connection.request("GET", "/metrics")
+            connection.getresponse().read()
+            break
+        except OSError:
+            assert time.monotonic() < end, "exporter did not come up"
+            connection.close()
+            time.sleep(0.1)
+
+    def attempt(credentials: bytes) -> float:
+        start = time.perf_counter()
+        connection.request("GET", "/metrics", headers={"Authorization": basic(credentials)})
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 401
+        return time.perf_counter() - start
+
+    known: list[float] = []
+    unknown: list[float] = []
+    for i in range(15):
+        known.append(attempt(b"prometheus:wrong%d" % i))
+        unknown.append(attempt(b"nosuchuser%d:wrong" % i))
+    known_median, unknown_median = sorted(known)[7], sorted(unknown)[7]
+    assert unknown_median * 3 > known_median, (known_median, unknown_median)
+    assert known_median * 3 > unknown_median, (known_median, unknown_median)

@@ -10,6 +10,11 @@ Debian 12 ships node_exporter 1.5; we implement >= 1.8. The differences, handled
 - diskstats: 1.8 added zram to the default device exclude, and Debian patches the defaults
   (mount points /run, /mnt, /media excluded; netdev excludes lo) -> both exporters are given
   upstream >= 1.8 defaults explicitly.
+- softnet: >= 1.8 adds cpu_collision, received_rps, flow_limit_count and backlog_len; netclass:
+  >= 1.8 adds the `adminstate` label to node_network_info -> checked against the interface's
+  flags, then dropped from our output; the four softnet families are checked for shape only.
+- netstat: >= 1.8 keeps TcpExt_TCPOFOQueue and TcpExt_TCPRcvQDrop by default -> node_exporter
+  is given our (>= 1.8) --collector.netstat.fields so both keep the same fields.
 - exporter self-metrics (go_*, promhttp_*, node_exporter_build_info vs python_*,
   eyeshots_exporter_build_info) are not node metrics and are left out.
 """
@@ -27,9 +32,16 @@ from monitoring.exporter import base
 
 NODE_EXPORTER = shutil.which("prometheus-node-exporter")
 COLLECTORS = [
-    "cpu", "diskstats", "filefd", "filesystem", "loadavg", "meminfo",
-    "netdev", "stat", "textfile", "time", "timex", "uname", "vmstat",
+    "arp", "conntrack", "cpu", "diskstats", "entropy", "filefd", "filesystem", "loadavg",
+    "meminfo", "netclass", "netdev", "netstat", "os", "pressure", "schedstat", "selinux",
+    "sockstat", "softnet", "stat", "textfile", "time", "timex", "udp_queues", "uname", "vmstat",
 ]  # fmt: skip
+NEWER_THAN_1_5 = {
+    "node_softnet_cpu_collision_total",
+    "node_softnet_received_rps_total",
+    "node_softnet_flow_limit_count_total",
+    "node_softnet_backlog_len",
+}
 TEXTFILE = """# HELP eyeshots_backup_last_success_timestamp_seconds Last successful backup.
 # TYPE eyeshots_backup_last_success_timestamp_seconds gauge
 eyeshots_backup_last_success_timestamp_seconds{repository="local"} 1.7e+09
@@ -62,6 +74,12 @@ GAUGE_SLACK = {
     "node_timex_maxerror_seconds": (0.0, 0.01),
     "node_timex_estimated_error_seconds": (0.0, 0.001),
     "node_timex_frequency_adjustment_ratio": (0.0, 1e-6),
+    # sockets, connections and conntrack entries come and go with the scrapes themselves
+    "node_sockstat_": (0.1, 64 * 4096),
+    "node_netstat_Tcp_CurrEstab": (0.0, 16),
+    "node_nf_conntrack_entries": (0.1, 64),
+    "node_arp_entries": (0.0, 2),
+    "node_udp_queues": (0.0, 2**20),
 }
 SKIP_VALUES = ("node_scrape_collector_duration_seconds",)
 Series = dict[str, dict[frozenset, float]]
@@ -95,6 +113,24 @@ def drop_device_error(series: Series) -> Series:
     return out
 
 
+def drop_newer_than_1_5(series: Series) -> Series:
+    out: Series = {}
+    for name, samples in series.items():
+        if name in NEWER_THAN_1_5:
+            assert {tuple(dict(labels)) for labels in samples} == {("cpu",)}, name
+            continue
+        if name != "node_network_info":
+            out[name] = samples
+            continue
+        out[name] = {}
+        for labels, value in samples.items():
+            as_dict = dict(labels)
+            flags = series["node_network_flags"][frozenset({("device", as_dict["device"])})]
+            assert as_dict.pop("adminstate") == ("up" if int(flags) & 1 else "down"), as_dict
+            out[name][frozenset(as_dict.items())] = value
+    return out
+
+
 def label_sets(series: Series) -> dict[str, set[frozenset]]:
     return {name: set(samples) for name, samples in series.items()}
 
@@ -111,6 +147,7 @@ def exporters(spawn, port, exporter_argv, tmp_path: Path):
         f"--collector.filesystem.mount-points-exclude={base.DEFAULT_MOUNT_POINTS_EXCLUDE}",
         f"--collector.filesystem.fs-types-exclude={base.DEFAULT_FS_TYPES_EXCLUDE}",
         f"--collector.diskstats.device-exclude={base.DEFAULT_DISKSTATS_DEVICE_EXCLUDE}",
+        f"--collector.netstat.fields={base.DEFAULT_NETSTAT_FIELDS}",
         "--collector.disable-defaults",
         *[f"--collector.{name}" for name in COLLECTORS],
     ]
@@ -136,7 +173,7 @@ def bracketed_scrapes(get, theirs: str, ours: str) -> tuple[Series, Series, Seri
         first, their_types = parse(get(theirs))
         mine_raw, my_types = parse(get(ours))
         second, _ = parse(get(theirs))
-        mine = drop_device_error(mine_raw)
+        mine = drop_newer_than_1_5(drop_device_error(mine_raw))
         stable = label_sets(first) == label_sets(second)
         if (stable and label_sets(mine) == label_sets(first)) or time.monotonic() > deadline:
             return first, mine, second, their_types, my_types
