@@ -23,17 +23,17 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.assets.service import project_usage, record_version
+from app.assets.service import record_version
 from app.core.db import make_engine, make_sessionmaker
 from app.core.deps import cookie_name
 from app.core.errors import AppError, Forbidden
 from app.core.file_tokens import KeyRing
 from app.core.settings import Settings, get_settings
-from app.files import access
-from app.files.errors import Refused, denied, disk_full, over_quota, too_large
+from app.files import access, policy
+from app.files.errors import Refused, denied, disk_full, too_large
 from app.files.names import BadName, clean_name
 from app.files.receive import Disconnected, fsync, receive
-from app.files.sniff import SNIFF_BYTES, sniff
+from app.files.sniff import SNIFF_BYTES
 from app.files.uploads import Upload, UploadStore
 from app.models import File, Project, User
 from app.storage.base import Storage, StoredObject
@@ -62,14 +62,10 @@ class Service:
         )
 
     def check_head(self, head: bytes) -> None:
-        kind = sniff(head)
-        if kind is None or kind not in self.settings.allowed_types:
-            allowed = ", ".join(sorted(self.settings.allowed_types))
-            raise Refused(415, f"this kind of file is not accepted (allowed: {allowed})")
+        policy.media_type(self.settings, head)
 
     def kind_of(self, head: bytes) -> str:
-        self.check_head(head)
-        return sniff(head) or "application/octet-stream"
+        return policy.media_type(self.settings, head)
 
 
 def _bearer(request: Request) -> str | None:
@@ -107,7 +103,6 @@ async def _record(
     """Record the version after the rename, re-checking permission and quota at commit time."""
 
     def work() -> dict[str, Any]:
-        quota = service.settings.files_project_quota_bytes
         with service.factory.begin() as db:
             user, file = db.get(User, grant_user), db.get(File, file_id)
             if user is None or file is None:
@@ -115,9 +110,13 @@ async def _record(
                 raise denied()
             project = db.get(Project, file.project_id)
             assert project is not None
-            if quota and project_usage(db, project.id) + stored.size > quota:
+            try:
+                policy.check_quota(
+                    db, service.settings.files_project_quota_bytes, project.id, stored.size
+                )
+            except Refused:
                 service.storage.delete(stored.key)
-                raise Refused(507, over_quota(quota).message)
+                raise
             try:
                 version = record_version(db, service.storage, user, file, project, stored, kind,
                                          name)  # fmt: skip
@@ -136,8 +135,8 @@ async def upload(request: Request) -> Response:
     file_id = request.path_params["file_id"]
     grant = access.grant_of(service.ring, _bearer(request), "upload")
     length = _declared_length(request)
-    if length is not None and length > settings.files_max_upload_bytes:
-        raise too_large(settings.files_max_upload_bytes)
+    if length is not None:
+        policy.check_size(settings, length)
     await anyio.to_thread.run_sync(access.check_upload, service.factory, grant, file_id,
                                    length or 0, settings.files_project_quota_bytes, _session(request))  # fmt: skip
     name = _name_header(request)
@@ -246,8 +245,7 @@ async def tus_create(request: Request) -> Response:
     length = _declared_length(request, "upload-length")
     if length is None:
         raise Refused(400, "Upload-Length is required (deferred length is not supported)")
-    if length > settings.files_max_upload_bytes:
-        raise too_large(settings.files_max_upload_bytes)
+    policy.check_size(settings, length)
     await anyio.to_thread.run_sync(access.check_upload, service.factory, grant, file_id, length,
                                    settings.files_project_quota_bytes, _session(request))  # fmt: skip
     meta = _metadata(request.headers.get("upload-metadata", ""))

@@ -95,7 +95,6 @@ CASES: list[Case] = [
     C("GET", "/metrics", EVERYONE, get("/metrics")),
     C("GET", "/api/openapi.json", EVERYONE, get("/api/openapi.json")),
     C("GET", "/api/docs", EVERYONE, get("/api/docs")),
-    C("GET", "/docs/oauth2-redirect", EVERYONE, get("/docs/oauth2-redirect")),
     C("GET", "/static", EVERYONE, get("/static/app.css")),
     # auth API
     C("POST", "/api/auth/login", EVERYONE,

@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from app.core.settings import Settings
 from provision.inventory import resolve, role_defaults
 from provision.templating import render
-
-from app.core.settings import Settings
 
 
 def _app_env(tmp_path: Path, **overrides: Any) -> Settings:
