@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -14,7 +15,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import text
 from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Match
 
 from app.assets import endpoints as assets_api
 from app.assets import links
@@ -24,6 +27,7 @@ from app.auth import oidc
 from app.auth import pages as auth_pages
 from app.auth.oidc import make_oauth
 from app.auth.service import AuthContext
+from app.core import openapi
 from app.core.cookies import StaleCookieCleaner
 from app.core.db import make_engine, make_sessionmaker
 from app.core.deps import Principal, csrf_protect
@@ -114,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _operational_routes(app)
     _error_handlers(app)
+    openapi.install(app, settings)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(StaleCookieCleaner, settings=settings)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
@@ -165,6 +170,17 @@ def _principal_for_error_page(request: Request) -> Principal | None:
 
 
 def _error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException):  # noqa: ANN202
+        if error.status_code == 405:
+            # Starlette names the methods of the first route on this path only
+            methods = set()
+            for route in request.app.router.routes:
+                if route.matches(request.scope)[0] is not Match.NONE:
+                    methods |= getattr(route, "methods", None) or set()
+            error.headers = {**(error.headers or {}), "Allow": ", ".join(sorted(methods))}
+        return await http_exception_handler(request, error)
+
     @app.exception_handler(AppError)
     async def app_error(request: Request, error: AppError):  # noqa: ANN202
         if _is_api(request):

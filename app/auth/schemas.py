@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
 from app.core.schemas import ORM, DbId
+from app.core.security import MIN_PASSWORD_LENGTH
 from app.models import Role, UserKind
 
 
@@ -51,10 +53,14 @@ class InvitationCreated(InvitationOut):
     accept_url: str
 
 
+# a new password: app.core.security.MIN_PASSWORD_LENGTH, stated in the contract too
+NewPassword = Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)]
+
+
 class AcceptIn(BaseModel):
     token: str = Field(max_length=200)
-    name: str = Field(min_length=1, max_length=200)
-    password: str = Field(max_length=1024)
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    password: NewPassword
 
 
 class ResetRequestIn(BaseModel):
@@ -63,12 +69,12 @@ class ResetRequestIn(BaseModel):
 
 class ResetConfirmIn(BaseModel):
     token: str = Field(max_length=200)
-    password: str = Field(max_length=1024)
+    password: NewPassword
 
 
 class PasswordChangeIn(BaseModel):
     current_password: str = Field(max_length=1024)
-    new_password: str = Field(max_length=1024)
+    new_password: NewPassword
 
 
 class Message(BaseModel):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.auth import repository as repo
 from app.auth import throttle
 from app.auth.links import reset_url
-from app.core.errors import Conflict, Invalid, NotAuthenticated, NotFound, Throttled
+from app.core.errors import Conflict, Forbidden, Invalid, NotAuthenticated, NotFound, Throttled
 from app.core.security import Passwords, hash_token, new_token, password_problem
 from app.core.settings import Settings
 from app.mail.outbox import enqueue
@@ -110,7 +110,8 @@ def change_password(
 ) -> None:
     ok, _ = ctx.passwords.verify(current, user.password_hash)
     if not ok:
-        raise Invalid("Current password is wrong", field="current_password")
+        # a refused re-authentication, not malformed input
+        raise Forbidden("Current password is wrong", field="current_password")
     check_password(new)
     user.password_hash = ctx.passwords.hash(new)
     repo.delete_sessions_of(db, user.id, keep_hash=keep_hash)

@@ -150,7 +150,13 @@ def test_password_change_keeps_this_session_and_ends_the_others(app, world):
     weak = here.post(
         "/api/auth/password", json={"current_password": PASSWORD, "new_password": "short"}
     )
-    assert weak.status_code == 422 and weak.json()["field"] == "password"
+    assert weak.status_code == 422
+    assert [p["field"] for p in weak.json()["detail"]] == ["new_password"]
+    wrong = here.post(
+        "/api/auth/password",
+        json={"current_password": "not it at all", "new_password": "longer new password"},
+    )
+    assert wrong.status_code == 403 and wrong.json()["field"] == "current_password"
     ok = here.post(
         "/api/auth/password",
         json={"current_password": PASSWORD, "new_password": "longer new password"},
