@@ -59,14 +59,16 @@ def _client_project(
     if project_id is not None:
         project = db.get(Project, project_id)
         if project is None:
-            raise Invalid("No such project", field="project_id")
+            raise NotFound("No such project", field="project_id")
         require(db, inviter, Action.INVITE_CLIENT, project_target(project))
         if org_id is not None and project.client_org_id != org_id:
-            raise Invalid("The project belongs to another organisation", field="project_id")
+            raise Conflict("The project belongs to another organisation", field="project_id")
         return project
     if allowed(db, inviter, Action.INVITE_CLIENT):
-        if org_id is None or db.get(ClientOrg, org_id) is None:
+        if org_id is None:  # the schema already requires one of the two
             raise Invalid("Choose the client organisation to invite into", field="client_org_id")
+        if db.get(ClientOrg, org_id) is None:
+            raise NotFound("No such client organisation", field="client_org_id")
         return None
     project = _managed_project_in_org(db, inviter, org_id) if org_id is not None else None
     if project is None:
@@ -85,7 +87,7 @@ def create(db: Session, ctx: AuthContext, inviter: User, email: str, role: Role,
         org_id = None
         project = db.get(Project, project_id) if project_id is not None else None
         if project_id is not None and project is None:
-            raise Invalid("No such project", field="project_id")
+            raise NotFound("No such project", field="project_id")
     email = normalise_email(email)
     if repo.user_by_email(db, email) is not None:
         raise Conflict("A user with this email already exists", field="email")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.schemas import ORM, DbId
 from app.core.security import MIN_PASSWORD_LENGTH
@@ -30,8 +30,21 @@ class SessionOut(BaseModel):
     csrf_token: str
 
 
+# what app.auth.service.normalise_email accepts, stated in the contract
+Email = Annotated[str, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
 class InvitationIn(BaseModel):
-    email: str = Field(max_length=320)
+    # a client invitation names its organisation, or a project (whose organisation it is)
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"properties": {"role": {"const": "client"}}, "required": ["role"]},
+        "then": {"anyOf": [
+            {"properties": {"client_org_id": {"type": "integer"}}, "required": ["client_org_id"]},
+            {"properties": {"project_id": {"type": "integer"}}, "required": ["project_id"]},
+        ]},
+    })  # fmt: skip
+
+    email: Email
     role: Role
     client_org_id: DbId | None = None
     project_id: DbId | None = None

@@ -39,7 +39,10 @@ SPECIFIC: dict[tuple[str, str], dict[str, str]] = {
         "404": "The invitation is invalid, used, revoked or expired",
         "409": "An account with this email exists already",
     },
-    ("post", "/api/auth/invitations"): {"409": "A user with this email exists already"},
+    ("post", "/api/auth/invitations"): {
+        "404": "No such client organisation or project",
+        "409": "A user with this email exists already, or the project is another organisation's",
+    },
     ("post", "/api/auth/password"): {"403": "The current password is wrong"},
     ("patch", "/api/users/{user_id}"): {"409": "Admins cannot demote or deactivate themselves"},
     ("post", "/api/orgs"): {"409": "An organisation with this name exists"},
