@@ -1,4 +1,5 @@
-"""`eyeshots monitoring ...`: check the alert rules, render the monitoring configs."""
+"""`eyeshots monitoring ...` on any machine: check the alert rules. Rendering the monitoring
+configs from the roles is the operator's (provision/monitoring_commands.py)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,7 @@ import sys
 
 import click
 
-from monitoring.config import RULES_DIR, render
-
-TEMPLATES = {
-    "prometheus.yml": "prometheus",
-    "alertmanager.yml": "prometheus",
-    "prometheus.default": "prometheus",
-    "prometheus-alertmanager.default": "prometheus",
-    "eyeshots-exporter.service": "exporter",
-    "exporter-web.yml": "exporter",
-}
+from monitoring.config import RULES_DIR
 
 
 @click.group()
@@ -36,25 +28,3 @@ def check_rules() -> None:
         result = subprocess.run(argv, cwd=RULES_DIR / "tests")
         if result.returncode != 0:
             sys.exit(result.returncode)
-
-
-@cli.command("render")
-@click.argument("template", type=click.Choice(sorted(TEMPLATES)))
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="VAR=YAML",
-    help="Override a role default, e.g. --set 'alertmanager_webhook_urls=[\"https://…\"]'.",
-)
-def render_template(template: str, overrides: tuple[str, ...]) -> None:
-    """Print a monitoring config rendered from roles/*/defaults and templates."""
-    import yaml
-
-    values = {}
-    for item in overrides:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.isidentifier():
-            raise click.BadParameter(f"{item!r}: expected VAR=VALUE", param_hint="--set")
-        values[key] = yaml.safe_load(raw)
-    click.echo(render(TEMPLATES[template], template, **values), nl=False)

@@ -109,7 +109,7 @@ def up(suite: str) -> None:
         click.echo(f"==> sandbox {name}: {machine.address} ({state})", err=True)
     provision_inventory(local)
     for target in runner.targets(local):
-        ship.deploy(target, unless_live=True)
+        ship.go_live(target, unless_live=True)
     admin = local.hosts[0].variables["admin_user"]
     domain = local.hosts[0].variables["eyeshots_domain"]
     click.echo(

@@ -29,4 +29,5 @@ if ! command -v uv >/dev/null; then
   ln -sf /opt/eyeshots-uv/bin/uv /usr/local/bin/uv
 fi
 
-uv sync --frozen --quiet
+# the operator extra: pyinfra and the other tools only this machine needs (a server has none)
+uv sync --frozen --extra operator --quiet

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from provision.errors import OperatorError
 from provision.paths import config_dir
+from provision.shell import run
 
 # ECDSA keys are left out on purpose: the hardened sshd refuses them.
 _OPERATOR_KEYS = ("id_ed25519", "id_rsa")
@@ -51,19 +51,9 @@ def _project_key() -> KeyPair:
     pair.private.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     pair.private.unlink(missing_ok=True)
     pair.public.unlink(missing_ok=True)
-    subprocess.run(
-        [
-            "ssh-keygen",
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-C",
-            "eyeshots-operator",
-            "-f",
-            str(pair.private),
-        ],
-        check=True,
-    )
+    run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "eyeshots-operator",
+         "-f", str(pair.private)],
+        what="generating the operator's SSH key",
+    )  # fmt: skip
     return pair

@@ -75,6 +75,13 @@ def apply() -> None:
         dest=f"{config_dir}/app.env",
         mode="0600",
     )
+    # paths, users and ports of the releases, read by the deploy's agent (provision/server)
+    config.file(
+        name="Server layout",
+        content=render(ROLE, "layout.json.j2", v),
+        dest=v["platform_layout_file"],
+        mode="0644",
+    )
     if host.get_fact(File, path=f"{config_dir}/secrets.env") is None:
         server.shell(
             name="Generate the secrets (first deploy only)",

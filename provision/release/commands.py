@@ -54,7 +54,7 @@ def deploy(
     """
     for target in inventory_targets(inventory_path, limit):
         click.echo(f"==> {target.name}: {target.user}@{target.address}", err=True)
-        ship.deploy(target, source=source, keep=keep, health_timeout=health_timeout)
+        ship.go_live(target, source=source, keep=keep, health_timeout=health_timeout)
 
 
 @click.command()

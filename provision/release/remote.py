@@ -13,6 +13,7 @@ from types import TracebackType
 
 from provision.errors import OperatorError
 from provision.runner import Target
+from provision.shell import last_line
 
 
 class Remote:
@@ -66,7 +67,8 @@ class Remote:
         result = subprocess.run(self._command(command, sudo), input=input, capture_output=True)
         if check and result.returncode != 0:
             raise OperatorError(
-                f"{self.target.name}: {what or command} failed: {last_line(result)}"
+                f"{self.target.name}: {what or command} failed: "
+                f"{last_line(result.stderr, result.stdout, result.returncode)}"
             )
         return result
 
@@ -87,10 +89,6 @@ class Remote:
             )
         if result.returncode != 0:
             raise OperatorError(
-                f"{self.target.name}: upload to {directory} failed: {last_line(result)}"
+                f"{self.target.name}: upload to {directory} failed: "
+                f"{last_line(result.stderr, result.stdout, result.returncode)}"
             )
-
-
-def last_line(result: subprocess.CompletedProcess[bytes]) -> str:
-    text = (result.stderr or result.stdout or b"").decode(errors="replace").strip()
-    return text.splitlines()[-1] if text else f"exit code {result.returncode}"

@@ -1,5 +1,5 @@
 """The platform's systemd units on a sandbox VPS: a real release installed as `eyeshots deploy`
-installs it (provision/release), the rendered units of roles app, files, exporter and backup
+installs it (provision/release), with the layout roles/platform renders for the agent, the rendered units of roles app, files, exporter and backup
 started for real, each doing its job under its sandboxing, and `systemd-analyze security` on
 the machine scoring every service at exposure <= 2.0."""
 
@@ -20,11 +20,11 @@ from provision.inventory import resolve, role_defaults
 from provision.release import ship
 from provision.release.build import build
 from provision.release.remote import Remote
+from provision.server.layout import Layout
 from provision.templating import render
 
 MACHINE = machine_name("unitcheck")
 MAX_EXPOSURE = 2.0
-APP_PORT, FILES_PORT = 8101, 8201
 # a local repository (backup_repository): the units may write it, the first run creates it
 REPOSITORY = "/srv/backup-repository"
 ROLES = {
@@ -54,6 +54,13 @@ def variables() -> dict[str, Any]:
         "backup_repository": REPOSITORY,
     }
     return resolve({**defaults, **overrides}, origins)
+
+
+def layout() -> Layout:
+    return Layout.from_json(render("platform", "layout.json.j2", variables()))
+
+
+APP_PORT, FILES_PORT = (service.ports[0] for service in layout().services)
 
 
 def put(box: Sandbox, path: str, text: str, mode: str = "0644") -> None:
@@ -96,7 +103,7 @@ def as_app(version: str, command: str) -> str:
     env = " ".join(f"-p EnvironmentFile={f}" for f in variables()["app_environment_files"])
     return (
         f"systemd-run --wait --pipe --quiet --collect --uid=eyeshots-app --gid=eyeshots-data "
-        f"-p UMask=0007 {env} /opt/eyeshots/releases/{version}/venv/bin/eyeshots {command}"
+        f"-p UMask=0007 {env} {layout().venv_bin(version)} {command}"
     )
 
 
@@ -143,6 +150,7 @@ def prepare(box: Sandbox, v: dict[str, Any]) -> None:
         )
     box.ssh(" && ".join(script))
     put(box, f"{v['platform_config_dir']}/app.env", render("platform", "app.env.j2", v), "0600")
+    put(box, v["platform_layout_file"], render("platform", "layout.json.j2", v))
     box.ssh(render("platform", "make-secrets.sh.j2", v))
     put(box, v["backup_environment_file"], render("backup", "backup.env.j2", v), "0600")
 
@@ -154,14 +162,14 @@ def install_release(box: Sandbox, inventory_dir: str) -> str:
         made = build(ship.probe(remote))
         ship.upload(remote, made)
         ship.install(remote, made)
-    release = f"/opt/eyeshots/releases/{made.version}"
+    release = layout().release_dir(made.version)
     # what `eyeshots deploy`'s agent writes for slot 0, and its switch of `current`
     put(
         box,
         f"{release}/instance.env",
         f"EYESHOTS_SLOT=0\nEYESHOTS_APP_PORT={APP_PORT}\nEYESHOTS_FILES_PORT={FILES_PORT}\n",
     )
-    box.ssh(f"ln -sfn {release} /opt/eyeshots/current")
+    box.ssh(f"ln -sfn {release} {layout().current}")
     return made.version
 
 
@@ -187,11 +195,6 @@ def machine(tmp_path_factory):
         yield box, version
     finally:
         destroy(MACHINE)
-
-
-def has_files_service(box: Sandbox, version: str) -> bool:
-    release = f"/opt/eyeshots/releases/{version}/venv/bin/eyeshots"
-    return box.ssh(f"{release} files serve --help", check=False).returncode == 0
 
 
 def test_app_instance_serves_and_hashes_passwords_in_its_sandbox(machine):
@@ -221,12 +224,8 @@ def test_app_cleanup_job_runs(machine, unit):
     assert "deleted:" in journal(box, unit)
 
 
-def test_files_service_serves_and_cleans_up(machine, request):
+def test_files_service_serves_and_cleans_up(machine):
     box, version = machine
-    if not has_files_service(box, version):
-        request.applymarker(
-            pytest.mark.xfail(reason="`eyeshots files serve` is not in this release", strict=True)
-        )
     unit = f"eyeshots-files@{version}.service"
     box.ssh(f"systemctl start {unit}", check=False)
     wait_for_http(box, unit, f"http://127.0.0.1:{FILES_PORT}/healthz")
@@ -237,7 +236,7 @@ def test_backup_and_restore_drill_run_as_their_user(machine):
     box, version = machine
     run_oneshot(box, "eyeshots-backup.service")
     run_oneshot(box, "eyeshots-backup-drill.service")
-    release = f"/opt/eyeshots/releases/{version}/venv/bin/eyeshots"
+    release = layout().venv_bin(version)
     password = "EYESHOTS_BACKUP_PASSWORD_FILE=/etc/eyeshots/backup-password"
     snapshots = json.loads(
         box.ssh(f"{password} {release} backup -r {REPOSITORY} --json snapshots").stdout

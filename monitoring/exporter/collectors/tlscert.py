@@ -35,15 +35,27 @@ def certificate_domains(cert: x509.Certificate) -> list[str]:
     return sorted(set(names))
 
 
+def read_certificate(path: str) -> x509.Certificate:
+    """A PEM certificate file; OSError or ValueError when it cannot be read or parsed."""
+    from cryptography import x509
+
+    with open(path, "rb") as handle:
+        return x509.load_pem_x509_certificate(handle.read())
+
+
+def not_after(cert: x509.Certificate) -> float:
+    """Unixtime after which the certificate is no longer valid: the one expiry computation of
+    the server side (the exporter's metric and `eyeshots status` both use it)."""
+    return cert.not_valid_after_utc.timestamp()
+
+
 class TLSCertCollector(Collector):
     name = "tlscert"
     default_enabled = False
     description = "Expiry time of TLS certificates per domain (--collector.tlscert.file)."
 
     def collect(self) -> Iterable[Metric]:
-        from cryptography import x509
-
-        not_after = GaugeMetricFamily(
+        expiries = GaugeMetricFamily(
             "eyeshots_tls_certificate_not_after_timestamp_seconds",
             "Unixtime after which the certificate for this domain is no longer valid.",
             labels=["domain", "file"],
@@ -58,14 +70,13 @@ class TLSCertCollector(Collector):
             files.update(glob.glob(pattern))
         for path in sorted(files):
             try:
-                with open(path, "rb") as handle:
-                    cert = x509.load_pem_x509_certificate(handle.read())
+                cert = read_certificate(path)
             except (OSError, ValueError):
                 errors.add_metric([path], 1.0)
                 continue
             errors.add_metric([path], 0.0)
-            expiry = cert.not_valid_after_utc.timestamp()
+            expiry = not_after(cert)
             for domain in certificate_domains(cert):
-                not_after.add_metric([domain, path], expiry)
-        yield not_after
+                expiries.add_metric([domain, path], expiry)
+        yield expiries
         yield errors

@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitoring.config import RULES_DIR, render
+from monitoring.config import RULES_DIR
+from provision.monitoring_commands import render
 
 ALERTS = ("NodeFilesystemAlmostOutOfSpace", "NodeCPUHighUsage")
 BURN = "import os\nos.nice(19)\nwhile True:\n    pass\n"

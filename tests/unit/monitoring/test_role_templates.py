@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from monitoring.config import render
+from provision.monitoring_commands import render
 
 
 def check(argv: list[str]) -> None:

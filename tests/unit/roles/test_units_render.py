@@ -8,6 +8,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,8 @@ TIMERS = {
     "eyeshots-backup-drill.timer": "backup",
 }
 MAX_EXPOSURE = 2.0
-# `eyeshots files` is built on another branch; until it is merged its command lines cannot parse.
-FILES_CLI_MISSING = not (PROJECT_ROOT / "app" / "files" / "cli.py").exists()
+# the console scripts a release's venv has: program -> "module:function"
+SCRIPTS = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["scripts"]
 
 
 def variables(**overrides: Any) -> dict[str, Any]:
@@ -118,29 +119,18 @@ def test_systemd_accepts_every_line(units):
     assert complaints == []
 
 
-@pytest.mark.parametrize(
-    "service",
-    [
-        pytest.param(
-            s,
-            marks=pytest.mark.xfail(
-                role == "files" and FILES_CLI_MISSING,
-                reason="`eyeshots files` is not on this branch yet",
-                strict=True,
-            ),
-        )
-        for s, role in SERVICES.items()
-    ],
-)
+@pytest.mark.parametrize("service", SERVICES)
 def test_command_line_parses_with_the_real_cli(units, service):
     argv = exec_start(units[service].read_text())
     program = Path(argv[0]).name
     assert argv[0].startswith("/opt/eyeshots/"), argv
+    # a server's units never start the operator's command (its tools are not on a server)
+    assert program != "eyeshots" and SCRIPTS[program] != SCRIPTS["eyeshots"], argv
+    module, function = SCRIPTS[program].split(":")
     # systemd substitutes the port from the release's instance.env
     args = [re.sub(r"\$\{EYESHOTS_\w+_PORT\}", "8101", a) for a in argv[1:]]
-    module = {"eyeshots": "provision", "eyeshots-exporter": "monitoring.exporter"}[program]
     result = subprocess.run(
-        [sys.executable, "-m", module, *args, "--help"],
+        [sys.executable, "-c", f"from {module} import {function}; {function}()", *args, "--help"],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
@@ -206,20 +196,25 @@ def test_variables_shape_the_units(tmp_path):
 
 
 def test_units_match_what_the_release_agent_expects(units):
-    """provision/release (the deploy's on-server agent) starts, enables and restarts these units by
-    name and writes their instance.env: the role defaults must agree with it."""
-    from provision.release import agent, layout
+    """provision/server (the deploy's on-server agent) starts, enables and restarts these units
+    by name and writes their instance.env, from the layout roles/platform renders for it."""
+    from provision.server.layout import LAYOUT_FILE, Layout
 
     values = variables()
-    assert values["app_releases_dir"] == values["files_releases_dir"] == str(layout.RELEASES)
-    assert values["app_current_dir"] == values["files_current_dir"] == str(layout.CURRENT)
+    assert values["platform_layout_file"] == str(LAYOUT_FILE)
+    layout = Layout.from_json(render("platform", "layout.json.j2", values))
+    assert values["app_releases_dir"] == values["files_releases_dir"] == str(layout.releases)
+    assert values["app_current_dir"] == values["files_current_dir"] == str(layout.current)
     for command in (values["backup_command"], values["exporter_command"]):
-        assert command.startswith(f"{layout.CURRENT}/venv/bin/"), command
-    assert tuple(values["app_environment_files"]) == agent.APP_ENV_FILES
-    for service in agent.SERVICES:
+        assert command.startswith(f"{layout.current}/venv/bin/"), command
+    assert [s.name for s in layout.services] == ["app", "files"]
+    assert layout.services[0].ports == (8101, 8102) and layout.services[1].ports == (8201, 8202)
+    for service in layout.services:
         text = units[f"eyeshots-{service.name}@.service"].read_text()
         assert f"--port ${{EYESHOTS_{service.name.upper()}_PORT}}" in text
-        assert f"EnvironmentFile={layout.RELEASES}/%i/instance.env" in text
+        assert f"EnvironmentFile={layout.releases}/%i/instance.env" in text
+        for env in layout.app_environment_files:
+            assert f"EnvironmentFile={env}" in text
     # the agent restarts every non-template service without Type=oneshot after a switch: only
     # the exporter is such a daemon; the jobs run from their timers
     daemons = [

@@ -1,0 +1,3 @@
+from provision.server.cli import main
+
+main()
