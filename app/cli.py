@@ -97,6 +97,20 @@ def cleanup() -> None:
     click.echo("deleted: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
 
 
+@cli.command("send-mail")
+def send_mail() -> None:
+    """Send the mail that is due now (the app's processes do this every few seconds too)."""
+    from app.core.db import make_engine, make_sessionmaker
+    from app.mail.worker import drain
+
+    settings = _settings()
+    if not settings.smtp_host:
+        raise click.ClickException("EYESHOTS_SMTP_HOST is not set: mail stays queued until it is")
+    engine = make_engine(settings.effective_database_url)
+    counts = drain(make_sessionmaker(engine), settings)
+    click.echo(", ".join(f"{n} {what}" for what, n in counts.items()))
+
+
 @cli.command("check-storage")
 def check_storage() -> None:
     """Check the file storage the settings choose (S3: the bucket answers to these keys)."""
@@ -178,5 +192,19 @@ def serve(
             proxy_headers=True,
             timeout_graceful_shutdown=graceful_timeout,
             log_level="info",
+            # uvicorn's access log prints query strings (one-time tokens); eyeshots.access does not
+            access_log=False,
+            log_config=_log_config(),
         )
     )
+
+
+def _log_config() -> dict[str, object]:
+    """uvicorn's logging plus the app's own loggers (eyeshots.access, eyeshots.mail, ...)."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["eyeshots"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config

@@ -67,7 +67,15 @@ def load_demo(db: Session, ctx: AuthContext, storage: Storage) -> list[tuple[str
     db.flush()
     file = assets.create_file(db, creative, project, "Hero still", FileKind.IMAGE)
     version = assets.add_version(
-        db, storage, creative, file, project, [PIXEL], "image/png", "hero.png"
+        db,
+        storage,
+        creative,
+        file,
+        project,
+        [PIXEL],
+        "image/png",
+        "hero.png",
+        settings=ctx.settings,
     )
     reviews.add_comment(db, creative, version, project, "First pass, colour not final",
                         Visibility.INTERNAL)  # fmt: skip

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import text
 from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Match
 
 from app.assets import endpoints as assets_api
 from app.assets import links
@@ -23,11 +27,12 @@ from app.auth import oidc
 from app.auth import pages as auth_pages
 from app.auth.oidc import make_oauth
 from app.auth.service import AuthContext
+from app.core import openapi
+from app.core.cookies import StaleCookieCleaner
 from app.core.db import make_engine, make_sessionmaker
 from app.core.deps import Principal, csrf_protect
-from app.core.errors import AppError, Forbidden, NotAuthenticated, NotFound
+from app.core.errors import AppError, Forbidden, NotAuthenticated, NotFound, Throttled
 from app.core.headers import SecurityHeaders
-from app.core.mailer import LogMailer
 from app.core.metrics import Metrics, MetricsMiddleware
 from app.core.security import Passwords
 from app.core.settings import Settings, get_settings
@@ -35,6 +40,7 @@ from app.events import endpoints as events_api
 from app.events.broker import Broker
 from app.invoices import endpoints as invoices_api
 from app.invoices import pages as invoices_pages
+from app.mail import worker as mail_worker
 from app.models import User
 from app.projects import endpoints as projects_api
 from app.projects import pages as projects_pages
@@ -58,7 +64,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202
         await broker.start()
+        mail = asyncio.create_task(mail_worker.run_forever(factory, settings))
         yield
+        mail.cancel()
+        await asyncio.gather(mail, return_exceptions=True)
         await broker.stop()
         engine.dispose()
 
@@ -68,7 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         max_body_size=settings.max_body_bytes,
         dependencies=[Depends(csrf_protect)],
-        docs_url="/api/docs",
+        # served below from vendored assets (app/static/swagger), under the site's CSP
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
@@ -77,7 +87,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = factory
     app.state.broker = broker
     app.state.metrics = metrics
-    app.state.mailer = LogMailer()
     app.state.storage = storage_from_settings(settings)
     app.state.file_keys = links.key_ring(settings)
     app.state.auth = AuthContext(
@@ -117,7 +126,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _operational_routes(app)
     _error_handlers(app)
+    openapi.install(app, settings)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(StaleCookieCleaner, settings=settings)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
 
@@ -126,6 +137,10 @@ def _operational_routes(app: FastAPI) -> None:
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> PlainTextResponse:
         return PlainTextResponse("ok\n")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs(request: Request) -> Response:
+        return render(request, "api_docs.html", None)
 
     @app.get("/readyz", include_in_schema=False)
     def readyz() -> PlainTextResponse:
@@ -163,13 +178,27 @@ def _principal_for_error_page(request: Request) -> Principal | None:
 
 
 def _error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException):  # noqa: ANN202
+        if error.status_code == 405:
+            # Starlette names the methods of the first route on this path only
+            methods = set()
+            for route in request.app.router.routes:
+                if route.matches(request.scope)[0] is not Match.NONE:
+                    methods |= getattr(route, "methods", None) or set()
+            error.headers = {**(error.headers or {}), "Allow": ", ".join(sorted(methods))}
+        return await http_exception_handler(request, error)
+
     @app.exception_handler(AppError)
     async def app_error(request: Request, error: AppError):  # noqa: ANN202
         if _is_api(request):
             body = {"detail": error.message}
             if error.field:
                 body["field"] = error.field
-            return JSONResponse(body, status_code=error.status_code)
+            headers = (
+                {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else None
+            )
+            return JSONResponse(body, status_code=error.status_code, headers=headers)
         if isinstance(error, NotAuthenticated):
             return sign_in_redirect(request)
         principal = _principal_for_error_page(request)

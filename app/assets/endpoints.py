@@ -9,8 +9,11 @@ from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from app.assets import links, service
 from app.assets.schemas import FileDetail, FileIn, FileOut, VersionOut
+from app.authz.check import Target, allowed
 from app.authz.guard import visible_project
+from app.authz.policy import Action
 from app.core.deps import DB, CurrentUser
+from app.core.errors import NotFound
 from app.core.schemas import IdPath
 from app.storage import LocalStorage
 
@@ -67,16 +70,36 @@ def upload_version(
 ) -> VersionOut:
     file, project = service.visible_file(db, user, file_id)
     version = service.add_version(
-        db, request.app.state.storage, user, file, project, [body], content_type, x_filename
+        db,
+        request.app.state.storage,
+        user,
+        file,
+        project,
+        [body],
+        content_type,
+        x_filename,
+        settings=request.app.state.settings,
     )
     return VersionOut.model_validate(version)
 
 
+# what browsers show in a page; any other kind is a download, and downloads follow the policy
+PREVIEWABLE = ("image/", "video/", "audio/", "application/pdf")
+
+
 @router.get("/versions/{version_id}/content")
 def version_content(version_id: IdPath, request: Request, user: CurrentUser, db: DB) -> Response:
-    version, _, _ = service.visible_version(db, user, version_id)
+    """The version's bytes for the page's preview (inline). A kind with no preview would be a
+    download, so it needs `file.download` — for a client, an approved version."""
+    version, _, project = service.visible_version(db, user, version_id)
+    if not version.content_type.startswith(PREVIEWABLE):
+        target = Target(project.id, project.client_org_id,
+                        version_approved=service.is_approved(db, version.id))  # fmt: skip
+        if not allowed(db, user, Action.FILE_DOWNLOAD, target):
+            raise NotFound("No such version")
     storage = request.app.state.storage
     headers = {
+        "Content-Disposition": "inline",
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; media-src 'self'; sandbox",
         "Cache-Control": "private, max-age=3600",

@@ -40,7 +40,8 @@ def file_create(
     file = service.create_file(db, principal.user, project, title, kind)
     if upload is not None and upload.filename:
         service.add_version(db, request.app.state.storage, principal.user, file, project,
-                            _chunks(upload), upload.content_type or "", upload.filename)  # fmt: skip
+                            _chunks(upload), upload.content_type or "", upload.filename,
+                            settings=request.app.state.settings)  # fmt: skip
     return redirect(f"/files/{file.id}")
 
 
@@ -51,7 +52,8 @@ def version_upload(
 ) -> Response:  # fmt: skip
     file, project = service.visible_file(db, principal.user, file_id)
     service.add_version(db, request.app.state.storage, principal.user, file, project,
-                        _chunks(upload), upload.content_type or "", upload.filename or "upload")  # fmt: skip
+                        _chunks(upload), upload.content_type or "", upload.filename or "upload",
+                        settings=request.app.state.settings)  # fmt: skip
     return redirect(f"/files/{file.id}")
 
 

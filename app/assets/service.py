@@ -12,8 +12,12 @@ from sqlalchemy.orm import Session
 from app.assets.media import MediaInfo, probe
 from app.authz.guard import project_target, require, visible_project
 from app.authz.policy import Action
-from app.core.errors import Conflict, Invalid, NotFound
+from app.core.errors import Conflict, Invalid, NotFound, Rejected
+from app.core.settings import Settings
 from app.events import service as events
+from app.files import policy
+from app.files.errors import Refused
+from app.files.sniff import SNIFF_BYTES
 from app.models import Decision, DecisionKind, File, FileKind, FileVersion, Project, User
 from app.storage import LocalStorage, Storage, StoredObject
 
@@ -84,11 +88,22 @@ def add_version(
     chunks: Iterable[bytes],
     content_type: str,
     original_name: str,
+    *,
+    settings: Settings,
 ) -> FileVersion:
+    """A small upload through the app, under the file service's upload policy: the kind is
+    what the bytes show (the claimed `content_type` only has to be well-formed)."""
     require(db, user, Action.FILE_UPLOAD, project_target(project))
-    content_type = clean_content_type(content_type)
+    clean_content_type(content_type)
     stored = storage.put(chunks)
-    return record_version(db, storage, user, file, project, stored, content_type, original_name)
+    try:
+        policy.check_size(settings, stored.size)
+        kind = policy.media_type(settings, next(iter(storage.read(stored.key)), b"")[:SNIFF_BYTES])
+        policy.check_quota(db, settings.files_project_quota_bytes, project.id, stored.size)
+    except Refused as refusal:
+        storage.delete(stored.key)
+        raise Rejected(refusal.status, refusal.message) from None
+    return record_version(db, storage, user, file, project, stored, kind, original_name)
 
 
 def record_version(

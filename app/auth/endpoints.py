@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
 
-from app.auth import service
+from fastapi import APIRouter, Query, Request, Response
+
+from app.auth import invitations, service
+from app.auth.links import invitation_url
 from app.auth.schemas import (
     AcceptIn,
+    InvitationCreated,
     InvitationIn,
     InvitationOut,
     LoginIn,
@@ -17,12 +21,12 @@ from app.auth.schemas import (
     SessionOut,
     UserOut,
 )
-from app.authz.guard import require
-from app.authz.policy import Action
 from app.core.cookies import clear_session_cookie, client_ip, set_session_cookie
 from app.core.deps import DB, AppSettings, Auth, CurrentPrincipal, CurrentUser
+from app.core.errors import Forbidden
+from app.core.schemas import MAX_ID, IdPath
 from app.core.security import csrf_token, hash_token
-from app.models import Role
+from app.models import Invitation
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -68,35 +72,49 @@ def change_password(
     return Message(detail="Password changed; other sessions were signed out")
 
 
-@router.post("/invitations", response_model=InvitationOut, status_code=201)
+def _invitation_out(db: DB, invitation: Invitation) -> InvitationOut:
+    grant = invitations.grants(db, invitation)
+    return InvitationOut(id=invitation.id, email=invitation.email, role=invitation.role,
+                         client_org_id=invitation.client_org_id, organisation=grant.org,
+                         project_id=invitation.project_id, projects=grant.projects,
+                         expires_at=invitation.expires_at)  # fmt: skip
+
+
+@router.post("/invitations", response_model=InvitationCreated, status_code=201)
 def invite(
     body: InvitationIn, user: CurrentUser, db: DB, auth: Auth, settings: AppSettings
-) -> InvitationOut:
-    require(db, user, Action.INVITE_CLIENT if body.role is Role.CLIENT else Action.INVITE_STAFF)
-    token = service.create_invitation(
+) -> InvitationCreated:
+    invitation, token = invitations.create(
         db, auth, user, body.email, body.role, body.client_org_id, body.project_id
     )
-    url = f"{settings.base_url.rstrip('/')}/invite/{token}"
-    return InvitationOut(email=body.email.strip().lower(), role=body.role, accept_url=url)
+    out = _invitation_out(db, invitation)
+    return InvitationCreated(**out.model_dump(), accept_url=invitation_url(settings, token))
+
+
+@router.get("/invitations", response_model=list[InvitationOut])
+def pending_invitations(
+    user: CurrentUser, db: DB, project_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
+) -> list[InvitationOut]:
+    if not invitations.may_list(db, user):
+        raise Forbidden("You are not allowed to do this")
+    return [_invitation_out(db, i) for i in invitations.pending(db, user, project_id)]
+
+
+@router.delete("/invitations/{invitation_id}", status_code=204)
+def revoke_invitation(invitation_id: IdPath, user: CurrentUser, db: DB) -> Response:
+    invitations.revoke(db, user, invitation_id)
+    return Response(status_code=204)
 
 
 @router.post("/invitations/accept", response_model=UserOut, status_code=201)
 def accept(body: AcceptIn, db: DB, auth: Auth) -> UserOut:
-    user = service.accept_invitation(db, auth, body.token, body.name, body.password)
+    user = invitations.accept(db, auth, body.token, body.name, body.password)
     return UserOut.model_validate(user)
 
 
 @router.post("/password-reset", response_model=Message, status_code=202)
-def request_reset(
-    body: ResetRequestIn, request: Request, db: DB, auth: Auth, settings: AppSettings
-) -> Message:
-    token = service.request_password_reset(db, auth, body.email)
-    if token:
-        request.app.state.mailer.send(
-            body.email.strip().lower(),
-            "Reset your Eye Shots password",
-            f"{settings.base_url.rstrip('/')}/reset-password?token={token}",
-        )
+def request_reset(body: ResetRequestIn, db: DB, auth: Auth) -> Message:
+    service.request_password_reset(db, auth, body.email)
     return Message(detail=RESET_REPLY)
 
 

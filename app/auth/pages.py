@@ -8,11 +8,12 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from app.auth import service
+from app.auth import invitations, service
 from app.auth.endpoints import RESET_REPLY
 from app.core.cookies import clear_session_cookie, client_ip, set_session_cookie
 from app.core.deps import DB, AppSettings, Auth, CurrentPrincipal, OptionalPrincipal
-from app.core.errors import AppError
+from app.core.errors import AppError, Throttled
+from app.models import Invitation
 from app.web.render import redirect, render
 
 router = APIRouter()
@@ -57,8 +58,11 @@ def sign_in(
     try:
         user = service.authenticate(db, auth, email, password, client_ip(request.client))
     except AppError as error:
-        return render(request, "auth/sign_in.html", None, error.status_code,
+        page = render(request, "auth/sign_in.html", None, error.status_code,
                       errors={"form": error.message}, next=_safe_next(next), email=email)  # fmt: skip
+        if isinstance(error, Throttled):
+            page.headers["Retry-After"] = str(error.retry_after)
+        return page
     token = service.start_session(
         db, auth, user, request.headers.get("user-agent"), client_ip(request.client)
     )
@@ -75,28 +79,40 @@ def sign_out(principal: CurrentPrincipal, db: DB, settings: AppSettings) -> Resp
     return response
 
 
-@router.get("/invite/{token}")
-def invitation_page(request: Request, token: str, db: DB) -> Response:
-    invitation = service.open_invitation(db, token)
-    return render(request, "auth/invite.html", None, invitation=invitation, token=token, name="")
+def _invitation_view(db: DB, invitation: Invitation) -> dict[str, object]:
+    return {"invitation": invitation, "grant": invitations.grants(db, invitation)}
 
 
-@router.post("/invite/{token}")
+def _token_page(response: Response) -> Response:
+    # the page's URL holds a one-time token: never send it on as a Referer (nginx logs those)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@router.get("/invite")
+def invitation_page(request: Request, db: DB, token: str = "") -> Response:
+    invitation = invitations.open_invitation(db, token)
+    return _token_page(render(request, "auth/invite.html", None,
+                              **_invitation_view(db, invitation), token=token, name=""))  # fmt: skip
+
+
+@router.post("/invite")
 def accept_invitation(
     request: Request,
-    token: str,
     db: DB,
     auth: Auth,
     settings: AppSettings,
+    token: Annotated[str, Form(max_length=200)],
     name: Annotated[str, Form(max_length=200)],
     password: Annotated[str, Form(max_length=1024)],
 ) -> Response:
-    invitation = service.open_invitation(db, token)
+    invitation = invitations.open_invitation(db, token)
     try:
-        user = service.accept_invitation(db, auth, token, name, password)
+        user = invitations.accept(db, auth, token, name, password)
     except AppError as error:
-        return render(request, "auth/invite.html", None, error.status_code, invitation=invitation,
-                      token=token, name=name, errors={error.field or "form": error.message})  # fmt: skip
+        return _token_page(render(request, "auth/invite.html", None, error.status_code,
+                                  **_invitation_view(db, invitation), token=token, name=name,
+                                  errors={error.field or "form": error.message}))  # fmt: skip
     db.flush()
     session_token = service.start_session(
         db, auth, user, request.headers.get("user-agent"), client_ip(request.client)
@@ -113,22 +129,16 @@ def forgot_page(request: Request) -> Response:
 
 @router.post("/forgot-password")
 def forgot(
-    request: Request, db: DB, auth: Auth, settings: AppSettings,
+    request: Request, db: DB, auth: Auth,
     email: Annotated[str, Form(max_length=320)],
 ) -> Response:  # fmt: skip
-    token = service.request_password_reset(db, auth, email)
-    if token:
-        request.app.state.mailer.send(
-            email.strip().lower(),
-            "Reset your Eye Shots password",
-            f"{settings.base_url.rstrip('/')}/reset-password?token={token}",
-        )
+    service.request_password_reset(db, auth, email)
     return render(request, "auth/forgot.html", None, sent=True, message=RESET_REPLY)
 
 
 @router.get("/reset-password")
 def reset_page(request: Request, token: str = "") -> Response:
-    return render(request, "auth/reset.html", None, token=token)
+    return _token_page(render(request, "auth/reset.html", None, token=token))
 
 
 @router.post("/reset-password")
@@ -140,8 +150,8 @@ def reset(
     try:
         service.reset_password(db, auth, token, password)
     except AppError as error:
-        return render(request, "auth/reset.html", None, error.status_code, token=token,
-                      errors={error.field or "form": error.message})  # fmt: skip
+        return _token_page(render(request, "auth/reset.html", None, error.status_code,
+                                  token=token, errors={error.field or "form": error.message}))  # fmt: skip
     return redirect("/sign-in?reset=1")
 
 

@@ -67,7 +67,8 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.ORG_CREATE: {A: S.ALL, PM: S.ALL},
     Action.USER_MANAGE: {A: S.ALL},
     Action.INVITE_STAFF: {A: S.ALL},
-    Action.INVITE_CLIENT: {A: S.ALL, PM: S.ALL},
+    # clients of the organisation of a project the PM manages
+    Action.INVITE_CLIENT: {A: S.ALL, PM: S.MANAGER},
 }
 
 

@@ -53,12 +53,23 @@ class Principal:
         return csrf_token(settings.secret_key, self.session_hash)
 
 
+STALE_SESSION = "stale_session"
+
+
+def mark_stale(request: Request) -> None:
+    """The cookie names no live session: treat the request as anonymous and clear the cookie
+    on the way out (app.core.cookies.StaleCookieCleaner), so it cannot lock anyone out."""
+    setattr(request.state, STALE_SESSION, True)
+
+
 def optional_principal(request: Request, db: DB) -> Principal | None:
     if hasattr(request.state, "principal"):
         return request.state.principal
     token = request.cookies.get(cookie_name(request.app.state.settings))
     found = resolve_session(db, token) if token else None
     principal = Principal(*found) if found else None
+    if token and principal is None:
+        mark_stale(request)
     request.state.principal = principal
     return principal
 
@@ -73,6 +84,11 @@ def require_principal(
 
 def current_user(principal: Annotated[Principal, Depends(require_principal)]) -> User:
     return principal.user
+
+
+def _session_is_live(request: Request, token: str) -> bool:
+    with request.app.state.sessionmaker() as db:
+        return resolve_session(db, token) is not None
 
 
 def _own_origins(request: Request, settings: Settings) -> set[str]:
@@ -96,7 +112,11 @@ async def csrf_protect(request: Request) -> None:
     token = request.cookies.get(cookie_name(settings))
     if not token:
         return
-
+    if not _session_is_live(request, token):
+        # an ended, expired or garbage cookie protects no session: the request is anonymous
+        # (sign-in, forgot-password, invitations), and the Origin checks above still apply
+        mark_stale(request)
+        return
     expected = csrf_token(settings.secret_key, hash_token(token))
     provided = request.headers.get(CSRF_HEADER)
     content_type = request.headers.get("content-type", "")

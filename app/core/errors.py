@@ -36,3 +36,15 @@ class Invalid(AppError):
 
 class Throttled(AppError):
     status_code = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Rejected(AppError):
+    """A refusal whose status is decided at run time (the upload policy: 413, 415, 507)."""
+
+    def __init__(self, status_code: int, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# one line per request: the path without its query string, where one-time tokens travel
+access_log = logging.getLogger("eyeshots.access")
 
 
 class Metrics:
@@ -65,6 +69,9 @@ class MetricsMiddleware:
                     time.perf_counter() - start
                 )
                 self.metrics.requests.labels(scope["method"], template, str(status["code"])).inc()
+                client = scope.get("client") or ("-", 0)
+                access_log.info('%s "%s %s" %d', client[0], scope["method"], scope["path"],
+                                status["code"])  # fmt: skip
             await send(message)
 
         await self.app(scope, receive, send_wrapper)

@@ -9,6 +9,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,14 +36,35 @@ class Settings(BaseSettings):
     session_days: int = 14
     invitation_days: int = 7
     reset_minutes: int = 60
-    # failed sign-ins per email (and per client address) within the window before refusing
-    login_max_failures: int = 5
-    login_window_seconds: int = 900
+    # sign-in throttling (app/auth/throttle.py): failures an account or an address may have
+    # before each further try waits, the first wait (doubling per failure), the longest wait,
+    # and how long a failure counts
+    login_free_failures: int = 3
+    login_ip_free_failures: int = 10
+    login_first_delay_seconds: float = 1.0
+    login_max_delay_seconds: float = 900.0
+    login_ip_max_delay_seconds: float = 60.0
+    login_window_seconds: int = 86400
     max_body_bytes: int = 2 * 1024 * 1024
     # argon2id cost; the defaults are RFC 9106's low-memory profile, tests lower them
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 4
+    # --- outgoing mail (app/mail): without a host mail stays queued, visible to admins ---
+    smtp_host: str = ""
+    smtp_port: int = 587
+    # starttls (submission, 587), tls (implicit TLS, 465) or none (a local relay only)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_password_file: Path | None = None
+    # CA certificates to trust instead of the system's (a private relay)
+    smtp_ca_file: Path | None = None
+    smtp_timeout_seconds: float = 20.0
+    # From: header; default "Eye Shots <noreply@HOST>" with the host of base_url
+    mail_from: str = ""
+    # how often each app process looks for mail that is due
+    mail_poll_seconds: float = 5.0
     # optional single sign-on through an OpenID Connect provider (Keycloak, Authentik, ...)
     oidc_discovery_url: str = ""
     oidc_client_id: str = ""
@@ -97,6 +119,17 @@ class Settings(BaseSettings):
     @property
     def oidc_enabled(self) -> bool:
         return bool(self.oidc_discovery_url and self.oidc_client_id)
+
+    @property
+    def sender(self) -> str:
+        host = urlsplit(self.base_url).hostname or "localhost"
+        return self.mail_from or f"Eye Shots <noreply@{host}>"
+
+    @property
+    def smtp_secret(self) -> str:
+        if self.smtp_password_file is not None:
+            return self.smtp_password_file.read_text().strip()
+        return self.smtp_password
 
     @property
     def effective_database_url(self) -> str:

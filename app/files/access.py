@@ -9,13 +9,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.assets.service import is_approved, project_usage
+from app.assets.service import is_approved
 from app.auth.service import resolve_session
 from app.authz.check import Target, allowed
 from app.authz.guard import project_target
 from app.authz.policy import Action
 from app.core.file_tokens import FileGrant, KeyRing, TokenError, check
-from app.files.errors import Refused, denied, over_quota
+from app.files import policy
+from app.files.errors import Refused, denied
 from app.models import File, FileVersion, Project, User
 
 
@@ -69,8 +70,7 @@ def check_upload(
         user, _, project = _load(db, grant, session)
         if not allowed(db, user, Action.FILE_UPLOAD, project_target(project)):
             raise denied()
-        if quota and project_usage(db, project.id) + length > quota:
-            raise over_quota(quota)
+        policy.check_quota(db, quota, project.id, length)
 
 
 def check_download(

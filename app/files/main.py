@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import AppError
 from app.core.settings import Settings, get_settings
-from app.files import access, tus
+from app.files import access, policy, tus
 from app.files.errors import Refused, too_large
 from app.files.names import BadName, clean_name
 from app.files.receive import Disconnected, fsync, receive
@@ -46,8 +46,8 @@ async def upload(request: Request) -> Response:
     file_id = request.path_params["file_id"]
     grant = access.grant_of(service.ring, bearer(request), "upload")
     length = declared_length(request)
-    if length is not None and length > settings.files_max_upload_bytes:
-        raise too_large(settings.files_max_upload_bytes)
+    if length is not None:
+        policy.check_size(settings, length)
     await anyio.to_thread.run_sync(access.check_upload, service.factory, grant, file_id,
                                    length or 0, settings.files_project_quota_bytes, session(request))  # fmt: skip
     name = _name_header(request)

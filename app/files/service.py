@@ -9,14 +9,14 @@ from typing import Any
 import anyio.to_thread
 from starlette.requests import Request
 
-from app.assets.service import project_usage, record_version
+from app.assets.service import record_version
 from app.core.db import make_engine, make_sessionmaker
 from app.core.deps import cookie_name
 from app.core.errors import Forbidden
 from app.core.file_tokens import KeyRing
 from app.core.settings import Settings
-from app.files.errors import Refused, denied, disk_full, over_quota
-from app.files.sniff import sniff
+from app.files import policy
+from app.files.errors import Refused, denied, disk_full
 from app.files.uploads import UploadStore
 from app.models import File, Project, User
 from app.storage.base import Storage, StoredObject
@@ -40,14 +40,10 @@ class Service:
         )
 
     def check_head(self, head: bytes) -> None:
-        kind = sniff(head)
-        if kind is None or kind not in self.settings.allowed_types:
-            allowed = ", ".join(sorted(self.settings.allowed_types))
-            raise Refused(415, f"this kind of file is not accepted (allowed: {allowed})")
+        policy.media_type(self.settings, head)
 
     def kind_of(self, head: bytes) -> str:
-        self.check_head(head)
-        return sniff(head) or "application/octet-stream"
+        return policy.media_type(self.settings, head)
 
 
 def bearer(request: Request) -> str | None:
@@ -75,7 +71,6 @@ async def record(
     """Record the version after the rename, re-checking permission and quota at commit time."""
 
     def work() -> dict[str, Any]:
-        quota = service.settings.files_project_quota_bytes
         with service.factory.begin() as db:
             user, file = db.get(User, grant_user), db.get(File, file_id)
             if user is None or file is None:
@@ -83,9 +78,12 @@ async def record(
                 raise denied()
             project = db.get(Project, file.project_id)
             assert project is not None
-            if quota and project_usage(db, project.id) + stored.size > quota:
+            try:
+                policy.check_quota(db, service.settings.files_project_quota_bytes, project.id,
+                                   stored.size)  # fmt: skip
+            except Refused:
                 service.storage.delete(stored.key)
-                raise Refused(507, over_quota(quota).message)
+                raise
             try:
                 version = record_version(db, service.storage, user, file, project, stored, kind,
                                          name)  # fmt: skip

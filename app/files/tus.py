@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.files import access
-from app.files.errors import Refused, denied, too_large
+from app.files import access, policy
+from app.files.errors import Refused, denied
 from app.files.names import BadName, clean_name
 from app.files.receive import Disconnected, fsync, receive
 from app.files.service import Service, bearer, declared_length, put_file, record, session
@@ -68,8 +68,7 @@ async def tus_create(request: Request) -> Response:
     length = declared_length(request, "upload-length")
     if length is None:
         raise Refused(400, "Upload-Length is required (deferred length is not supported)")
-    if length > settings.files_max_upload_bytes:
-        raise too_large(settings.files_max_upload_bytes)
+    policy.check_size(settings, length)
     await anyio.to_thread.run_sync(access.check_upload, service.factory, grant, file_id, length,
                                    settings.files_project_quota_bytes, session(request))  # fmt: skip
     meta = _metadata(request.headers.get("upload-metadata", ""))

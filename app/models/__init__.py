@@ -14,6 +14,7 @@ from app.models.identity import (
     UserSession,
 )
 from app.models.invoices import Invoice, InvoiceLine, InvoiceStatus, invoice_totals, line_amount
+from app.models.mail import MailStatus, OutgoingMail
 from app.models.projects import MemberRole, Project, ProjectMember, ProjectStatus
 from app.models.reviews import Comment, Decision, DecisionKind, Visibility
 
@@ -33,7 +34,9 @@ __all__ = [
     "InvoiceLine",
     "InvoiceStatus",
     "LoginAttempt",
+    "MailStatus",
     "MemberRole",
+    "OutgoingMail",
     "PasswordReset",
     "Project",
     "ProjectMember",

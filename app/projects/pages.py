@@ -9,11 +9,13 @@ from sqlalchemy import and_, exists, func, select, true
 from starlette.responses import Response
 
 from app.assets import service as assets
+from app.auth import invitations
 from app.authz.check import allowed, project_filter
 from app.authz.guard import project_target, visible_project
 from app.authz.policy import Action, scope_of
 from app.core.deps import DB, CurrentPrincipal
 from app.core.errors import AppError
+from app.core.flash import clear_flash, read_flash
 from app.core.schemas import IdPath
 from app.events.service import latest_event_id
 from app.invoices import service as invoices
@@ -132,7 +134,9 @@ def _detail(request: Request, principal: CurrentPrincipal, db: DB, project_id: I
     latest = assets.latest_versions(db, [f.id for f in files])
     review = reviews.review_status(db, [v.id for v in latest.values()])
     can_members = allowed(db, user, Action.MEMBERS_MANAGE, target)
-    return render(
+    can_invite = allowed(db, user, Action.INVITE_CLIENT, target)
+    notice = read_flash(request, request.app.state.settings)
+    response = render(
         request,
         "projects/detail.html",
         principal,
@@ -152,8 +156,12 @@ def _detail(request: Request, principal: CurrentPrincipal, db: DB, project_id: I
         last_event=latest_event_id(db),
         activity=_activity(db, principal, project.id),
         project_id=project.id,
+        invitations=invitations.pending(db, user, project.id) if can_invite else None,
+        notice=notice,
         **extra,
     )
+    clear_flash(request, response, request.app.state.settings)
+    return response
 
 
 @router.get("/projects/{project_id}")

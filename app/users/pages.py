@@ -1,20 +1,25 @@
-"""Admin pages: users, invitations, client organisations."""
+"""Admin pages (users, invitations, client organisations, the mail queue) and a project
+manager's client invitations on the project page. Every successful form redirects
+(POST-redirect-GET); what it produced is shown once through a flash notice."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from sqlalchemy import select
 from starlette.responses import Response
 
+from app.auth import invitations
 from app.auth import service as auth_service
-from app.authz.guard import require
+from app.auth.links import invitation_url
+from app.authz.guard import require, visible_project
 from app.authz.policy import Action
 from app.core.deps import DB, AppSettings, Auth, CurrentPrincipal
-from app.core.errors import AppError
+from app.core.errors import AppError, NotFound
+from app.core.flash import clear_flash, read_flash, set_flash
 from app.core.schemas import IdPath
-from app.models import Invitation, Role, utcnow
+from app.mail import outbox
+from app.models import Role, User
 from app.users import service
 from app.web.render import redirect, render
 
@@ -24,18 +29,25 @@ router = APIRouter()
 def _page(
     request: Request, principal: CurrentPrincipal, db: DB, status: int = 200, **extra: object
 ) -> Response:
+    settings = request.app.state.settings
     users = service.all_users(db, principal.user)
-    pending = db.scalars(
-        select(Invitation)
-        .where(Invitation.accepted_at.is_(None), Invitation.expires_at > utcnow())
-        .order_by(Invitation.id.desc())
-    ).all()
     orgs = service.orgs(db, principal.user)
-    return render(
+    notice = read_flash(request, settings)
+    pending = invitations.pending(db, principal.user)
+    response = render(
         request, "admin/users.html", principal, status,
-        users=users, pending=pending, orgs=orgs, org_names={o.id: o.name for o in orgs},
-        roles=list(Role), **extra,
+        users=users, orgs=orgs, org_names={o.id: o.name for o in orgs}, roles=list(Role),
+        pending=[(i, invitations.grants(db, i)) for i in pending], mail=outbox.recent(db),
+        notice=notice, **extra,
     )  # fmt: skip
+    clear_flash(request, response, settings)
+    return response
+
+
+def _done(path: str, settings: AppSettings, **notice: str) -> Response:
+    response = redirect(path)
+    set_flash(response, settings, **notice)
+    return response
 
 
 @router.get("/admin/users")
@@ -53,18 +65,45 @@ def invite(
     require(db, principal.user, Action.USER_MANAGE)
     org_id = int(client_org_id) if client_org_id.strip().isdigit() else None
     try:
-        token = auth_service.create_invitation(db, auth, principal.user, email, role, org_id, None)
+        invitation, token = invitations.create(db, auth, principal.user, email, role, org_id, None)
     except AppError as error:
-        return _page(
-            request,
-            principal,
-            db,
-            error.status_code,
-            errors={error.field or "invite": error.message},
-        )
-    link = f"{settings.base_url.rstrip('/')}/invite/{token}"
-    request.app.state.mailer.send(email.strip().lower(), "You are invited to Eye Shots", link)
-    return _page(request, principal, db, invited_link=link, invited_email=email.strip().lower())
+        return _page(request, principal, db, error.status_code,
+                     errors={error.field or "invite": error.message})  # fmt: skip
+    return _done("/admin/users", settings, invited_email=invitation.email,
+                 invited_link=invitation_url(settings, token))  # fmt: skip
+
+
+@router.post("/admin/invitations/{invitation_id}/revoke")
+def revoke(
+    invitation_id: IdPath, principal: CurrentPrincipal, db: DB, settings: AppSettings
+) -> Response:
+    require(db, principal.user, Action.USER_MANAGE)
+    invitation = invitations.revoke(db, principal.user, invitation_id)
+    return _done("/admin/users", settings, message=f"Invitation for {invitation.email} revoked.")
+
+
+@router.post("/admin/users/{user_id}/password-reset")
+def send_reset(
+    user_id: IdPath, principal: CurrentPrincipal, db: DB, auth: Auth, settings: AppSettings
+) -> Response:
+    require(db, principal.user, Action.USER_MANAGE)
+    user = db.get(User, user_id)
+    if user is None or not user.is_active:
+        raise NotFound("No such active user")
+    queued = auth_service.send_reset_link(db, auth, user, by_admin=True)
+    message = (f"A password reset link for {user.email} is queued (see Outgoing mail)." if queued
+               else f"{user.email} got the most reset links an hour allows; try later.")  # fmt: skip
+    return _done("/admin/users", settings, message=message)
+
+
+@router.post("/admin/mail/{mail_id}/retry")
+def retry_mail(
+    mail_id: IdPath, principal: CurrentPrincipal, db: DB, settings: AppSettings
+) -> Response:
+    require(db, principal.user, Action.USER_MANAGE)
+    if not outbox.retry_now(db, mail_id):
+        raise NotFound("No such unsent mail")
+    return _done("/admin/users", settings, message="The mail will be tried again now.")
 
 
 @router.post("/admin/users/{user_id}")
@@ -94,3 +133,35 @@ def org_create(
     except AppError as error:
         return _page(request, principal, db, error.status_code, errors={"org": error.message})
     return redirect("/admin/users")
+
+
+@router.post("/projects/{project_id}/invitations")
+def project_invite(
+    project_id: IdPath, principal: CurrentPrincipal, db: DB, auth: Auth, settings: AppSettings,
+    email: Annotated[str, Form(max_length=320)],
+) -> Response:  # fmt: skip
+    """A client contact of the project's organisation (admins and the project's managers)."""
+    visible_project(db, principal.user, project_id)
+    back = f"/projects/{project_id}"
+    try:
+        invitation, token = invitations.create(db, auth, principal.user, email, Role.CLIENT, None,
+                                               project_id)  # fmt: skip
+    except AppError as error:
+        if error.status_code in (403, 404) or error.field == "project_id":
+            raise
+        return _done(back, settings, invite_error=error.message)
+    return _done(back, settings, invited_email=invitation.email,
+                 invited_link=invitation_url(settings, token))  # fmt: skip
+
+
+@router.post("/projects/{project_id}/invitations/{invitation_id}/revoke")
+def project_revoke(
+    project_id: IdPath, invitation_id: IdPath, principal: CurrentPrincipal, db: DB,
+    settings: AppSettings,
+) -> Response:  # fmt: skip
+    pending = invitations.pending(db, principal.user, project_id)
+    if invitation_id not in {i.id for i in pending}:
+        raise NotFound("No such pending invitation")
+    invitation = invitations.revoke(db, principal.user, invitation_id)
+    return _done(f"/projects/{project_id}", settings,
+                 message=f"Invitation for {invitation.email} revoked.")  # fmt: skip

@@ -68,3 +68,16 @@ def session_for(app: FastAPI, user_id: int) -> tuple[str, dict[str, str]]:
         "Cookie": f"{cookie_name(settings)}={token}",
         "X-CSRF-Token": csrf_token(settings.secret_key, hash_token(token)),
     }
+
+
+def queued_mail(app: FastAPI, to: str) -> list:
+    """Mail queued for `to`, oldest first (the test app has no SMTP server: nothing leaves)."""
+    from sqlalchemy import select
+
+    from app.models import OutgoingMail
+
+    with app.state.sessionmaker() as db:
+        rows = db.scalars(
+            select(OutgoingMail).where(OutgoingMail.to_addr == to).order_by(OutgoingMail.id)
+        )
+        return list(rows)

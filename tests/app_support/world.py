@@ -23,6 +23,9 @@ from app.projects import service as projects
 from app.reviews import service as reviews
 from app_support.client import PASSWORD
 
+# the start of an MP4 (an ftyp box): what the upload policy's sniffer needs to see a video
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 40
+
 # role name in tests -> (role, member of the project as, belongs to the project's org)
 PEOPLE = {
     "admin": (Role.ADMIN, None, False),
@@ -84,7 +87,8 @@ def build_world(app: FastAPI) -> World:
         world.project = project.id
         file = assets.create_file(db, people["creative"], project, "Teaser", FileKind.VIDEO)
         version = assets.add_version(db, app.state.storage, people["creative"], file, project,
-                                     [b"not really a video"], "video/mp4", "teaser.mp4")  # fmt: skip
+                                     [MP4], "video/mp4", "teaser.mp4",
+                                     settings=app.state.settings)  # fmt: skip
         world.file, world.version = file.id, version.id
         world.public_comment = reviews.add_comment(
             db, people["client"], version, project, "Love it", t_start=12.5

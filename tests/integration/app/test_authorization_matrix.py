@@ -55,6 +55,25 @@ def _invitation(app) -> str:
     return token
 
 
+def _project_invitation(app, world: World) -> int:
+    """A pending client invitation filed under the world's project (as its PM would make)."""
+    with app.state.sessionmaker.begin() as db:
+        invitation = Invitation(email="contact@acme.test", role=Role.CLIENT, client_org_id=world.org,
+                                project_id=world.project, token_hash=hash_token(new_token()),
+                                expires_at=utcnow() + timedelta(days=1))  # fmt: skip
+        db.add(invitation)
+        db.flush()
+        return invitation.id
+
+
+def _queued_mail(app) -> int:
+    from app.mail.outbox import enqueue
+
+    with app.state.sessionmaker.begin() as db:
+        return enqueue(db, "someone@acme.test", "notification", "Hello", name="S", message="m",
+                       link="").id  # fmt: skip
+
+
 def _reset(app, world: World) -> str:
     token = new_token()
     with app.state.sessionmaker.begin() as db:
@@ -76,7 +95,6 @@ CASES: list[Case] = [
     C("GET", "/metrics", EVERYONE, get("/metrics")),
     C("GET", "/api/openapi.json", EVERYONE, get("/api/openapi.json")),
     C("GET", "/api/docs", EVERYONE, get("/api/docs")),
-    C("GET", "/docs/oauth2-redirect", EVERYONE, get("/docs/oauth2-redirect")),
     C("GET", "/static", EVERYONE, get("/static/app.css")),
     # auth API
     C("POST", "/api/auth/login", EVERYONE,
@@ -85,9 +103,19 @@ CASES: list[Case] = [
     C("GET", "/api/auth/me", SIGNED_IN, get("/api/auth/me")),
     C("POST", "/api/auth/password", SIGNED_IN,
       lambda w, app: {"json": {"current_password": PASSWORD, "new_password": NEW_PASSWORD}}),
-    C("POST", "/api/auth/invitations", PMS,
+    # a PM invites clients only into the organisation of a project they manage (issue 15)
+    C("POST", "/api/auth/invitations", MANAGERS,
       lambda w, app: {"json": {"email": "new@acme.test", "role": "client", "client_org_id": w.org}},
       "client invitation"),
+    C("POST", "/api/auth/invitations", ADMIN,
+      lambda w, app: {"json": {"email": "new@globex.test", "role": "client", "client_org_id": w.other_org}},
+      "client invitation, organisation of no managed project"),
+    C("POST", "/api/auth/invitations", MANAGERS,
+      lambda w, app: {"json": {"email": "new@acme.test", "role": "client", "project_id": w.project}},
+      "client invitation by project"),
+    C("GET", "/api/auth/invitations", MANAGERS, get("/api/auth/invitations")),
+    C("DELETE", "/api/auth/invitations/{invitation_id}", MANAGERS,
+      lambda w, app: {"url": f"/api/auth/invitations/{_project_invitation(app, w)}"}),
     C("POST", "/api/auth/invitations", ADMIN,
       lambda w, app: {"json": {"email": "new@studio.test", "role": "creative"}}, "staff invitation"),
     C("POST", "/api/auth/invitations/accept", EVERYONE,
@@ -158,9 +186,9 @@ CASES: list[Case] = [
     C("POST", "/sign-in", EVERYONE,
       lambda w, app: {"data": {"email": w.emails["pm"], "password": PASSWORD}}),
     C("POST", "/sign-out", SIGNED_IN, lambda w, app: {"data": {}}),
-    C("GET", "/invite/{token}", EVERYONE, lambda w, app: {"url": f"/invite/{_invitation(app)}"}),
-    C("POST", "/invite/{token}", EVERYONE,
-      lambda w, app: {"url": f"/invite/{_invitation(app)}", "data": {"name": "N", "password": NEW_PASSWORD}}),
+    C("GET", "/invite", EVERYONE, lambda w, app: {"url": f"/invite?token={_invitation(app)}"}),
+    C("POST", "/invite", EVERYONE,
+      lambda w, app: {"data": {"token": _invitation(app), "name": "N", "password": NEW_PASSWORD}}),
     C("GET", "/forgot-password", EVERYONE, get("/forgot-password")),
     C("POST", "/forgot-password", EVERYONE, lambda w, app: {"data": {"email": w.emails["pm"]}}),
     C("GET", "/reset-password", EVERYONE, get("/reset-password?token=abc")),
@@ -213,6 +241,17 @@ CASES: list[Case] = [
     C("POST", "/admin/users/{user_id}", ADMIN,
       lambda w, app: {"url": f"/admin/users/{w.users['other_creative']}", "data": {"is_active": "false"}}),
     C("POST", "/admin/orgs", ADMIN, lambda w, app: {"data": {"name": "Umbrella"}}),
+    C("POST", "/admin/invitations/{invitation_id}/revoke", ADMIN,
+      lambda w, app: {"url": f"/admin/invitations/{_project_invitation(app, w)}/revoke", "data": {}}),
+    C("POST", "/admin/users/{user_id}/password-reset", ADMIN,
+      lambda w, app: {"url": f"/admin/users/{w.users['other_creative']}/password-reset", "data": {}}),
+    C("POST", "/admin/mail/{mail_id}/retry", ADMIN,
+      lambda w, app: {"url": f"/admin/mail/{_queued_mail(app)}/retry", "data": {}}),
+    C("POST", "/projects/{project_id}/invitations", MANAGERS,
+      lambda w, app: {"url": f"/projects/{w.project}/invitations", "data": {"email": "c@acme.test"}}),
+    C("POST", "/projects/{project_id}/invitations/{invitation_id}/revoke", MANAGERS,
+      lambda w, app: {"url": f"/projects/{w.project}/invitations/{_project_invitation(app, w)}/revoke",
+                      "data": {}}),
 ]  # fmt: skip
 
 

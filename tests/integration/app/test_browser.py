@@ -109,7 +109,15 @@ def test_studio_day(site, browser):
         author = db.query(User).filter_by(email="cole@studio.test").one()
         file = assets.create_file(db, author, project, "Teaser", FileKind.IMAGE)
         assets.add_version(
-            db, app.state.storage, author, file, project, [PNG], "image/png", "teaser.png"
+            db,
+            app.state.storage,
+            author,
+            file,
+            project,
+            [PNG],
+            "image/png",
+            "teaser.png",
+            settings=app.state.settings,
         )
         file_id = file.id
 

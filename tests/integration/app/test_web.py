@@ -62,7 +62,7 @@ def test_uploaded_version_is_stored_by_hash_and_served_back(app, world):
     import hashlib
 
     client = signed_in(app, "creative@studio.test")
-    data = b"\x89PNG fake image bytes"
+    data = b"\x89PNG\r\n\x1a\n fake image bytes"
     created = client.post(f"/api/files/{world.file}/versions", content=data,
                           headers={"Content-Type": "image/png", "X-Filename": "../../etc/passwd"})  # fmt: skip
     assert created.status_code == 201
