@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from app.core.settings import Settings
-from provision.inventory import resolve, role_defaults
-from provision.templating import render
+from provision.hostvars import defaults
+from provision.templates import render
 
 
 def _app_env(tmp_path: Path, **overrides: Any) -> Settings:
-    defaults, origins = role_defaults()
-    values = resolve({**defaults, "inventory_hostname": "unitcheck", **overrides}, origins)
+    values = defaults(overrides, name="unitcheck").variables
     env = tmp_path / "app.env"
     env.write_text(render("platform", "app.env.j2", values))
     return Settings(_env_file=env)
