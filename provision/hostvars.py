@@ -55,6 +55,10 @@ def _ansible() -> None:
     """ansible-core reads the project's ansible.cfg, and its plugin loader is initialised once,
     before a play is loaded."""
     os.environ.setdefault("ANSIBLE_CONFIG", str(PROJECT_ROOT / "ansible.cfg"))
+    # loading the roles parses their tasks, which name modules of the vendored collections
+    from provision.engines.ansible.vendored import install_collections
+
+    install_collections()
     from ansible import context
     from ansible.module_utils.common.collections import ImmutableDict
     from ansible.plugins.loader import init_plugin_loader

@@ -14,12 +14,10 @@ from pathlib import Path
 
 import yaml
 
-from provision.errors import OperatorError
+from provision.engines.ansible.vendored import install_collections
 from provision.paths import PROJECT_ROOT
 from provision.runner import RunResult, Target
 
-HERE = Path(__file__).resolve().parent
-COLLECTIONS = HERE / "collections"
 SITE = PROJECT_ROOT / "site.yml"
 # variables runner.engine_vars adds on top of the inventory's (the operator's key, a sandbox gateway)
 ENGINE_ADDED = ("admin_authorized_keys", "trusted_admin_sources")
@@ -27,19 +25,6 @@ _TASK = re.compile(r"^(?:TASK|RUNNING HANDLER) \[(.*?)\]")
 _CHANGED = re.compile(r"^changed: \[([^\]]+)\]")
 _FAILED = re.compile(r"^(?:fatal|failed): \[([^\]]+)\]")
 _RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
-
-
-def install_collections() -> None:
-    """The vendored collections (community.general, ansible.posix), installed once offline."""
-    if (COLLECTIONS / "ansible_collections" / "community" / "general").is_dir():
-        return
-    result = subprocess.run(
-        [sys.executable, "-m", "ansible", "galaxy", "collection", "install", "--offline",
-         "-r", str(HERE / "requirements.yml"), "-p", str(COLLECTIONS)],
-        cwd=PROJECT_ROOT, capture_output=True, text=True,
-    )  # fmt: skip
-    if result.returncode != 0:
-        raise OperatorError(f"installing the vendored collections failed: {result.stderr.strip()}")
 
 
 def _connection(target: Target) -> dict[str, object]:
