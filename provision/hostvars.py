@@ -56,7 +56,7 @@ def _ansible() -> None:
     before a play is loaded."""
     os.environ.setdefault("ANSIBLE_CONFIG", str(PROJECT_ROOT / "ansible.cfg"))
     # loading the roles parses their tasks, which name modules of the vendored collections
-    from provision.engines.ansible.vendored import install_collections
+    from provision.vendored_collections import install_collections
 
     install_collections()
     from ansible import context

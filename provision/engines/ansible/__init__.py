@@ -14,9 +14,9 @@ from pathlib import Path
 
 import yaml
 
-from provision.engines.ansible.vendored import install_collections
 from provision.paths import PROJECT_ROOT
 from provision.runner import RunResult, Target
+from provision.vendored_collections import install_collections
 
 SITE = PROJECT_ROOT / "site.yml"
 # variables runner.engine_vars adds on top of the inventory's (the operator's key, a sandbox gateway)

@@ -14,7 +14,8 @@ from pathlib import Path
 from provision.errors import OperatorError
 from provision.paths import PROJECT_ROOT
 
-HERE = Path(__file__).resolve().parent
+# beside the Ansible engine, where ansible.cfg's collections_path points
+HERE = PROJECT_ROOT / "provision" / "engines" / "ansible"
 COLLECTIONS = HERE / "collections"
 
 
