@@ -96,6 +96,7 @@ CASES: list[Case] = [
     C("GET", "/api/openapi.json", EVERYONE, get("/api/openapi.json")),
     C("GET", "/api/docs", EVERYONE, get("/api/docs")),
     C("GET", "/static", EVERYONE, get("/static/app.css")),
+    C("GET", "/favicon.ico", EVERYONE, get("/favicon.ico")),
     # auth API
     C("POST", "/api/auth/login", EVERYONE,
       lambda w, app: {"json": {"email": w.emails["pm"], "password": PASSWORD}}),

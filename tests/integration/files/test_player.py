@@ -47,7 +47,7 @@ def add_file(app, world, title: str, kind: FileKind, data: bytes, content_type: 
         creative = db.get(User, world.users["creative"])
         file = assets.create_file(db, creative, project, title, kind)
         assets.add_version(db, app.state.storage, creative, file, project, [data], content_type,
-                           f"{title}.bin")  # fmt: skip
+                           f"{title}.bin", settings=app.state.settings)  # fmt: skip
         return file.id
 
 

@@ -13,6 +13,7 @@ from urllib.parse import quote
 import httpx
 import psutil
 from app_support.files_stack import wait_until
+from app_support.world import MP4
 
 from app.models import DecisionKind, FileVersion, Project, User
 from app.reviews import service as reviews
@@ -86,7 +87,7 @@ def test_clients_download_only_approved_versions_of_their_organisation(stack):
         reviews.decide(db, db.get(User, world.users["client"]), version, project,
                        DecisionKind.APPROVED, "")  # fmt: skip
     links = client.get(f"/api/versions/{world.version}/links").json()
-    assert httpx.get(stack.nginx.url + links["download_url"]).content == b"not really a video"
+    assert httpx.get(stack.nginx.url + links["download_url"]).content == MP4
     # the same URL for a client of another organisation: the token is not theirs, and their own
     # session cannot even see the version
     other = stack.client("other_client")
